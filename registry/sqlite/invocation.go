@@ -23,8 +23,9 @@ func validStatus(s string) bool {
 // PutInvocations inserts or replaces records by id, all in one transaction:
 // the runtime writes a running record first and the final one later. It is
 // history, not a person's change, so it writes no audit entry. Each record
-// needs an id, a plugin and a known status; a zero StartedAt is set to now.
-// Output is stored as given: capping it is the caller's job.
+// needs an id, a plugin and a known status; a zero StartedAt is stored as now
+// (the records themselves are not modified). Output is stored as given:
+// capping it is the caller's job.
 func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error {
 	if len(invs) == 0 {
 		return nil
@@ -57,15 +58,16 @@ func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error 
 		}
 		defer st.Close()
 		for _, inv := range invs {
-			if inv.StartedAt.IsZero() {
-				inv.StartedAt = now
+			started := inv.StartedAt
+			if started.IsZero() {
+				started = now
 			}
 			logs, err := encodeJSON(nonNil(inv.Logs))
 			if err != nil {
 				return fmt.Errorf("encode logs of %q: %w", inv.ID, err)
 			}
 			if _, err := st.ExecContext(ctx, inv.ID, inv.Plugin, inv.Version, inv.Function, inv.Trigger, inv.Caller,
-				inv.Status, inv.StartedAt.UnixNano(), inv.DurationMS, inv.Output, inv.OutputTruncated, logs, inv.Error); err != nil {
+				inv.Status, started.UnixNano(), inv.DurationMS, inv.Output, inv.OutputTruncated, logs, inv.Error); err != nil {
 				return fmt.Errorf("put invocation %q: %w", inv.ID, err)
 			}
 		}
