@@ -17,14 +17,16 @@ import (
 const maxUserName = 128
 
 // validateUserName returns EINVALID unless name is 1–128 bytes of valid UTF-8
-// without control characters or slashes (names appear in audit targets).
+// without spaces, slashes (names appear in audit targets), control characters
+// or invisible format characters (which would let "admin\u200b" pass for
+// "admin").
 func validateUserName(name string) error {
 	if name == "" || len(name) > maxUserName || !utf8.ValidString(name) {
 		return lhk.Errorf(lhk.EINVALID, "user name must be 1-%d bytes of UTF-8", maxUserName)
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) || r == '/' || unicode.IsSpace(r) {
-			return lhk.Errorf(lhk.EINVALID, "user name %q must not contain spaces, slashes or control characters", name)
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) || r == '/' {
+			return lhk.Errorf(lhk.EINVALID, "user name %q must not contain spaces, slashes, control or format characters", name)
 		}
 	}
 	return nil
