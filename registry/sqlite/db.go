@@ -25,6 +25,9 @@
 // Every mutation runs in one transaction together with its audit entries, so
 // a failure or a crash at any point leaves either all of it or none of it.
 //
+// DB also implements lhk.WebhookStore: webhook secrets live and die with
+// their plugin.
+//
 // # Schema
 //
 // Migrations are numbered .sql files embedded in the binary, recorded in the

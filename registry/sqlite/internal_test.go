@@ -40,7 +40,7 @@ func must(tb testing.TB, err error) {
 func dump(tb testing.TB, db *DB) string {
 	tb.Helper()
 	var b strings.Builder
-	for _, table := range []string{"users", "plugins", "versions", "schedules", "invocations", "audit", "sqlite_sequence"} {
+	for _, table := range []string{"users", "plugins", "versions", "version_wasm", "schedules", "webhooks", "invocations", "audit", "sqlite_sequence"} {
 		rows, err := db.rdb.Query("SELECT * FROM " + table + " ORDER BY 1, 2")
 		must(tb, err)
 		cols, err := rows.Columns()
@@ -147,9 +147,14 @@ func TestVersionsImmutable(t *testing.T) {
 	must(t, db.CreateUser(as("root"), &lhk.User{Name: "alice", Role: lhk.RoleAnalyst}, "h"))
 	_, err := db.CreateVersion(as("alice"), &lhk.Version{Plugin: "p"}, []byte("wasm"), "alice")
 	must(t, err)
-	_, err = db.wdb.Exec("UPDATE versions SET wasm = x'00' WHERE plugin = 'p'")
-	if err == nil || !strings.Contains(err.Error(), "immutable") {
-		t.Errorf("updating a version: got %v, want the immutability trigger", err)
+	for _, q := range []string{
+		"UPDATE versions SET sha256 = 'x' WHERE plugin = 'p'",
+		"UPDATE version_wasm SET wasm = x'00' WHERE plugin = 'p'",
+	} {
+		_, err = db.wdb.Exec(q)
+		if err == nil || !strings.Contains(err.Error(), "immutable") {
+			t.Errorf("%s: got %v, want the immutability trigger", q, err)
+		}
 	}
 }
 
@@ -196,6 +201,9 @@ func TestAtomic(t *testing.T) {
 				{ID: "new", Plugin: "report", Status: lhk.StatusOK},
 				{ID: "old", Plugin: "report", Status: lhk.StatusError},
 			})
+		}},
+		{"SetWebhookSecret", func(ctx context.Context, db *DB) error {
+			return db.SetWebhookSecret(ctx, "report", "whsec_x")
 		}},
 		{"Audit", func(ctx context.Context, db *DB) error {
 			return db.Audit(ctx, lhk.AuditEntry{Action: "webhook.set"})

@@ -78,9 +78,13 @@ func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, ow
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO versions
-			(plugin, number, wasm, sha256, size, uploaded_by, uploaded_at, imports, exports)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			name, number, wasm, sha, len(wasm), uploader, now.UnixNano(), imports, exports); err != nil {
+			(plugin, number, sha256, size, uploaded_by, uploaded_at, imports, exports)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			name, number, sha, len(wasm), uploader, now.UnixNano(), imports, exports); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO version_wasm (plugin, number, wasm) VALUES (?, ?, ?)",
+			name, number, wasm); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE plugins SET current_version = ?, updated_at = ? WHERE name = ?",
@@ -506,7 +510,8 @@ func (db *DB) DeletePlugin(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		// versions and schedules go with it by ON DELETE CASCADE.
+		// Versions, their modules, the schedule and the webhook go with it
+		// by ON DELETE CASCADE.
 		if _, err := tx.ExecContext(ctx, "DELETE FROM plugins WHERE name = ?", name); err != nil {
 			return err
 		}
@@ -522,7 +527,7 @@ func (db *DB) DeletePlugin(ctx context.Context, name string) error {
 // plugin or the version does not exist.
 func (db *DB) VersionWasm(ctx context.Context, name string, version int) ([]byte, error) {
 	var wasm []byte
-	err := db.rdb.QueryRowContext(ctx, "SELECT wasm FROM versions WHERE plugin = ? AND number = ?", name, version).Scan(&wasm)
+	err := db.rdb.QueryRowContext(ctx, "SELECT wasm FROM version_wasm WHERE plugin = ? AND number = ?", name, version).Scan(&wasm)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, lhk.Errorf(lhk.ENOTFOUND, "version %d of plugin %q not found", version, name)
 	}

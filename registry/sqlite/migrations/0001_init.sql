@@ -29,10 +29,11 @@ CREATE TABLE plugins (
 
 CREATE INDEX plugins_owner ON plugins (owner, name);
 
+-- A version's metadata; its module lives in version_wasm so that listing
+-- versions never walks the overflow pages of large blobs.
 CREATE TABLE versions (
 	plugin      TEXT    NOT NULL REFERENCES plugins (name) ON DELETE CASCADE,
 	number      INTEGER NOT NULL CHECK (number > 0),
-	wasm        BLOB    NOT NULL,
 	sha256      TEXT    NOT NULL,
 	size        INTEGER NOT NULL,
 	uploaded_by TEXT    NOT NULL,
@@ -42,8 +43,21 @@ CREATE TABLE versions (
 	PRIMARY KEY (plugin, number)
 ) STRICT;
 
+CREATE TABLE version_wasm (
+	plugin TEXT    NOT NULL,
+	number INTEGER NOT NULL,
+	wasm   BLOB    NOT NULL,
+	PRIMARY KEY (plugin, number),
+	FOREIGN KEY (plugin, number) REFERENCES versions (plugin, number) ON DELETE CASCADE
+) STRICT;
+
 -- Versions are immutable: only insert and (with their plugin) delete.
 CREATE TRIGGER versions_immutable BEFORE UPDATE ON versions
+BEGIN
+	SELECT RAISE(ABORT, 'versions are immutable');
+END;
+
+CREATE TRIGGER version_wasm_immutable BEFORE UPDATE ON version_wasm
 BEGIN
 	SELECT RAISE(ABORT, 'versions are immutable');
 END;
