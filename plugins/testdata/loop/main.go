@@ -1,5 +1,7 @@
-// Command loop is a test fixture whose run never returns.
+// Command loop is a test fixture: run never returns, ping returns "pong".
 package main
+
+import "github.com/lhk-soc/lhk/pdk"
 
 var n int
 
@@ -8,6 +10,12 @@ func run() int32 {
 	for {
 		n++
 	}
+}
+
+//go:wasmexport ping
+func ping() int32 {
+	pdk.OutputString("pong")
+	return 0
 }
 
 func main() {}

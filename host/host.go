@@ -1,0 +1,484 @@
+// Package host runs plugin versions: it implements lhk.Runtime on the extism
+// go-sdk and wazero, and is the only package that imports them.
+//
+// A Runtime compiles each plugin version once (and keeps machine code in an
+// on-disk cache so a restart does not recompile), keeps a small pool of warm
+// instances per version, bounds the calls running at once per plugin, applies
+// each call's limits, captures the plugin's logs and serves lhk's host
+// functions to it. See docs/ARCHITECTURE.md for the design.
+//
+// Extism vars live in an instance: they survive from one call to the next
+// only while the same pooled instance is reused, and are lost when it is
+// closed (after a failure, an idle period, an eviction or a restart). Plugins
+// must not rely on them for state.
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	extism "github.com/extism/go-sdk"
+	"github.com/tetratelabs/wazero"
+
+	"github.com/lhk-soc/lhk"
+)
+
+var _ lhk.Runtime = (*Runtime)(nil)
+
+// Defaults for Options.
+const (
+	DefaultMaxIdlePerVersion = 4
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultCodeIdleTimeout   = 30 * time.Minute
+	// MaxHostRequestBytes caps the JSON request a plugin may pass to one host
+	// function; larger requests get an "invalid" reply without reaching it.
+	MaxHostRequestBytes = 8 << 20
+	// maxVarBytes caps the Extism vars of one instance.
+	maxVarBytes = 1 << 20
+	// wasmPageSize is the size of one WebAssembly memory page.
+	wasmPageSize = 64 << 10
+)
+
+// Options configure a Runtime. Zero fields take the defaults above.
+type Options struct {
+	// CacheDir holds compiled machine code across restarts; "" keeps it in
+	// memory only.
+	CacheDir string
+	// Functions are the host functions plugins may import from module "lhk".
+	Functions []lhk.HostFunction
+	// Logger receives the runtime's own logs (never the plugins'); nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// MaxIdlePerVersion bounds the warm instances kept per plugin version.
+	MaxIdlePerVersion int
+	// IdleTimeout closes a warm instance unused for this long.
+	IdleTimeout time.Duration
+	// CodeIdleTimeout drops a version's compiled code when it has had no
+	// instance for this long; it is reloaded from CacheDir when next called.
+	CodeIdleTimeout time.Duration
+}
+
+// Runtime runs plugin versions; it implements lhk.Runtime. It is safe for
+// concurrent use.
+type Runtime struct {
+	opts      Options
+	log       *slog.Logger
+	cache     wazero.CompilationCache
+	funcs     map[string]lhk.HostFunction
+	extFuncs  []extism.HostFunction
+	inspectRT wazero.Runtime
+	fast      bool // use the fast call path (the SDK's private fields were found)
+
+	mu       sync.Mutex
+	versions map[versionKey]*version
+	slots    map[string]chan struct{} // per plugin: one token per running call
+	closed   bool
+	calls    sync.WaitGroup
+	stop     chan struct{}
+	stopped  chan struct{}
+}
+
+// versionKey identifies compiled code: the memory limit is part of the
+// wazero runtime's configuration, so a change of limit needs new code.
+type versionKey struct {
+	plugin  string
+	version int
+	sha256  string
+	pages   uint32
+}
+
+// version is one compiled plugin version and its pool of warm instances.
+type version struct {
+	key   versionKey
+	ready chan struct{} // closed when compiled or err is set
+	code  *extism.CompiledPlugin
+	err   error
+	// exports lists the module's exported functions; set before ready.
+	exports map[string]bool
+
+	// Guarded by Runtime.mu.
+	idle     []*instance // warm instances, most recently used last
+	live     int         // instances not closed: idle and busy
+	lastUsed time.Time
+	evicted  bool // dropped from the map; close code when live reaches 0
+}
+
+// New returns a Runtime. It sets the extism SDK's process-wide log level to
+// trace so that plugins log at every level; the runtime routes each plugin's
+// logs to its own invocation.
+func New(ctx context.Context, opts Options) (*Runtime, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxIdlePerVersion <= 0 {
+		opts.MaxIdlePerVersion = DefaultMaxIdlePerVersion
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.CodeIdleTimeout <= 0 {
+		opts.CodeIdleTimeout = DefaultCodeIdleTimeout
+	}
+	r := &Runtime{
+		opts:     opts,
+		log:      opts.Logger,
+		funcs:    make(map[string]lhk.HostFunction),
+		fast:     sdkFields.ok,
+		versions: make(map[versionKey]*version),
+		slots:    make(map[string]chan struct{}),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	for _, f := range opts.Functions {
+		switch {
+		case f.Name == "":
+			return nil, errors.New("new runtime: host function with an empty name")
+		case f.Handle == nil:
+			return nil, fmt.Errorf("new runtime: host function %q has no Handle", f.Name)
+		case f.Capability != "" && !lhk.ValidCapability(f.Capability):
+			return nil, fmt.Errorf("new runtime: host function %q needs unknown capability %q", f.Name, f.Capability)
+		}
+		if _, dup := r.funcs[f.Name]; dup {
+			return nil, fmt.Errorf("new runtime: host function %q registered twice", f.Name)
+		}
+		r.funcs[f.Name] = f
+		r.extFuncs = append(r.extFuncs, r.hostFunction(f))
+	}
+	if opts.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(opts.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("new runtime: compilation cache %s: %w", opts.CacheDir, err)
+		}
+		r.cache = c
+	} else {
+		r.cache = wazero.NewCompilationCache()
+	}
+	r.inspectRT = wazero.NewRuntimeWithConfig(ctx, r.runtimeConfig(0))
+	if !r.fast {
+		r.log.Warn("host: extism SDK internals not found; using the slower SDK call path", "reason", sdkFields.reason)
+	}
+	extism.SetLogLevel(extism.LogLevelTrace)
+	go r.janitor()
+	return r, nil
+}
+
+// runtimeConfig is the wazero configuration of every runtime: shared
+// compilation cache, calls stopped when their context is done and, when
+// pages > 0, a memory limit.
+func (r *Runtime) runtimeConfig(pages uint32) wazero.RuntimeConfig {
+	c := wazero.NewRuntimeConfig().WithCompilationCache(r.cache).WithCloseOnContextDone(true)
+	if pages > 0 {
+		c = c.WithMemoryLimitPages(pages)
+	}
+	return c
+}
+
+// compiled returns the compiled code of req's version, compiling it once when
+// several calls ask at the same time.
+func (r *Runtime) compiled(ctx context.Context, req *lhk.CallRequest, lim lhk.Limits) (*version, error) {
+	key := versionKey{plugin: req.Plugin, version: req.Version, sha256: req.SHA256, pages: uint32(lim.MemoryMB * (1 << 20) / wasmPageSize)}
+	r.mu.Lock()
+	v, ok := r.versions[key]
+	if !ok {
+		v = &version{key: key, ready: make(chan struct{}), lastUsed: time.Now()}
+		r.versions[key] = v
+	}
+	r.mu.Unlock()
+	if !ok {
+		// Compile on behalf of every waiter: do not let this caller's
+		// cancellation fail the others.
+		v.err = r.compile(context.WithoutCancel(ctx), v, req)
+		if v.err != nil {
+			r.mu.Lock()
+			if r.versions[key] == v {
+				delete(r.versions, key)
+			}
+			r.mu.Unlock()
+		}
+		close(v.ready)
+	} else {
+		select {
+		case <-v.ready:
+		case <-ctx.Done():
+			return nil, ctxError(ctx, fmt.Sprintf("waiting for plugin %q version %d to compile", req.Plugin, req.Version))
+		}
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	return v, nil
+}
+
+func (r *Runtime) compile(ctx context.Context, v *version, req *lhk.CallRequest) error {
+	if req.Wasm == nil {
+		return lhk.Errorf(lhk.EINTERNAL, "plugin %q version %d: no module loader", req.Plugin, req.Version)
+	}
+	wasm, err := req.Wasm(ctx)
+	if err != nil {
+		return fmt.Errorf("load plugin %q version %d: %w", req.Plugin, req.Version, err)
+	}
+	if req.SHA256 != "" {
+		sum := sha256.Sum256(wasm)
+		if hex.EncodeToString(sum[:]) != req.SHA256 {
+			return lhk.Errorf(lhk.EINTERNAL, "stored module of plugin %q version %d does not match its sha256", req.Plugin, req.Version)
+		}
+	}
+	start := time.Now()
+	manifest := extism.Manifest{
+		Wasm:   []extism.Wasm{extism.WasmData{Data: wasm}},
+		Memory: &extism.ManifestMemory{MaxVarBytes: maxVarBytes},
+	}
+	code, err := extism.NewCompiledPlugin(ctx, manifest, extism.PluginConfig{
+		RuntimeConfig: r.runtimeConfig(v.key.pages),
+		EnableWasi:    true,
+	}, r.extFuncs)
+	if err != nil {
+		return lhk.Errorf(lhk.EFAILED, "compile plugin %q version %d: %s", req.Plugin, req.Version, firstLine(err.Error()))
+	}
+	v.code = code
+	// A first instance tells the module's exports and warms the pool.
+	in, err := r.newInstance(ctx, v)
+	if err != nil {
+		_ = code.Close(ctx)
+		return err
+	}
+	r.mu.Lock()
+	v.live++
+	v.idle = append(v.idle, in)
+	in.lastUsed = time.Now()
+	r.mu.Unlock()
+	r.log.Debug("host: compiled", "plugin", req.Plugin, "version", req.Version, "bytes", len(wasm), "duration", time.Since(start))
+	return nil
+}
+
+// acquire waits for a free slot of plugin's concurrency and returns its release.
+func (r *Runtime) acquire(ctx context.Context, plugin string, n int) (func(), error) {
+	r.mu.Lock()
+	ch := r.slots[plugin]
+	if ch == nil || cap(ch) != n {
+		ch = make(chan struct{}, n) // limits changed: new calls use the new bound
+		r.slots[plugin] = ch
+	}
+	r.mu.Unlock()
+	release := func() { <-ch }
+	select {
+	case ch <- struct{}{}:
+		return release, nil
+	default:
+	}
+	select {
+	case ch <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, ctxError(ctx, fmt.Sprintf("waiting for a free slot of plugin %q (concurrency %d)", plugin, n))
+	}
+}
+
+// get returns a warm instance of v or a new one.
+func (r *Runtime) get(ctx context.Context, v *version) (*instance, error) {
+	r.mu.Lock()
+	if n := len(v.idle); n > 0 {
+		in := v.idle[n-1]
+		v.idle[n-1] = nil
+		v.idle = v.idle[:n-1]
+		r.mu.Unlock()
+		return in, nil
+	}
+	v.live++
+	r.mu.Unlock()
+	in, err := r.newInstance(ctx, v)
+	if err != nil {
+		r.put(v, nil, false)
+		return nil, err
+	}
+	return in, nil
+}
+
+// put returns in to v's pool when it is healthy and there is room, and closes
+// it otherwise. in may be nil to give back a slot whose instance never came.
+func (r *Runtime) put(v *version, in *instance, healthy bool) {
+	now := time.Now()
+	r.mu.Lock()
+	v.lastUsed = now
+	if in != nil && healthy && !v.evicted && !r.closed && len(v.idle) < r.opts.MaxIdlePerVersion {
+		in.lastUsed = now
+		v.idle = append(v.idle, in)
+		r.mu.Unlock()
+		return
+	}
+	v.live--
+	closeCode := v.evicted && v.live == 0
+	r.mu.Unlock()
+	if in != nil {
+		in.close()
+	}
+	if closeCode {
+		v.closeCode()
+	}
+}
+
+func (v *version) closeCode() {
+	if v.code != nil {
+		_ = v.code.Close(context.Background())
+	}
+}
+
+// Evict drops the compiled code and warm instances of every version of
+// plugin. Calls in progress finish on the old code.
+func (r *Runtime) Evict(plugin string) {
+	var idle []*instance
+	var codes []*version
+	r.mu.Lock()
+	for k, v := range r.versions {
+		if k.plugin != plugin {
+			continue
+		}
+		delete(r.versions, k)
+		idle, codes = r.dropLocked(v, idle, codes)
+	}
+	delete(r.slots, plugin)
+	r.mu.Unlock()
+	closeAll(idle, codes)
+}
+
+// dropLocked marks v evicted and collects what can be closed at once.
+func (r *Runtime) dropLocked(v *version, idle []*instance, codes []*version) ([]*instance, []*version) {
+	select {
+	case <-v.ready:
+	default:
+		// Still compiling: the compiling call will find it evicted later.
+		v.evicted = true
+		return idle, codes
+	}
+	v.evicted = true
+	idle = append(idle, v.idle...)
+	v.live -= len(v.idle)
+	v.idle = nil
+	if v.live == 0 {
+		codes = append(codes, v)
+	}
+	return idle, codes
+}
+
+func closeAll(idle []*instance, codes []*version) {
+	for _, in := range idle {
+		in.close()
+	}
+	for _, v := range codes {
+		v.closeCode()
+	}
+}
+
+// janitor closes idle instances and unused code.
+func (r *Runtime) janitor() {
+	defer close(r.stopped)
+	every := min(r.opts.IdleTimeout/2, 30*time.Second)
+	every = max(every, 10*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case now := <-t.C:
+			r.trim(now)
+		}
+	}
+}
+
+// trim closes instances idle since before now-IdleTimeout and drops code
+// without instances unused since before now-CodeIdleTimeout.
+func (r *Runtime) trim(now time.Time) {
+	var idle []*instance
+	var codes []*version
+	r.mu.Lock()
+	for k, v := range r.versions {
+		keep := v.idle[:0]
+		for _, in := range v.idle { // oldest first
+			if now.Sub(in.lastUsed) > r.opts.IdleTimeout {
+				idle = append(idle, in)
+				v.live--
+			} else {
+				keep = append(keep, in)
+			}
+		}
+		clear(v.idle[len(keep):])
+		v.idle = keep
+		select {
+		case <-v.ready:
+			if v.live == 0 && now.Sub(v.lastUsed) > r.opts.CodeIdleTimeout {
+				delete(r.versions, k)
+				v.evicted = true
+				codes = append(codes, v)
+			}
+		default:
+		}
+	}
+	r.mu.Unlock()
+	closeAll(idle, codes)
+}
+
+// Close stops new calls, waits for calls in progress until ctx is done and
+// releases every instance and all compiled code.
+func (r *Runtime) Close(ctx context.Context) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	r.mu.Unlock()
+	close(r.stop)
+	<-r.stopped
+
+	done := make(chan struct{})
+	go func() { r.calls.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("close runtime: calls still running: %w", ctx.Err())
+	}
+
+	var idle []*instance
+	var codes []*version
+	r.mu.Lock()
+	for k, v := range r.versions {
+		delete(r.versions, k)
+		idle, codes = r.dropLocked(v, idle, codes)
+		if v.live > 0 && !containsVersion(codes, v) {
+			codes = append(codes, v) // forced: calls still running are stopped
+		}
+	}
+	r.mu.Unlock()
+	closeAll(idle, codes)
+	_ = r.inspectRT.Close(context.Background())
+	if cerr := r.cache.Close(context.Background()); cerr != nil && err == nil {
+		err = fmt.Errorf("close runtime: compilation cache: %w", cerr)
+	}
+	return err
+}
+
+func containsVersion(vs []*version, v *version) bool {
+	for _, x := range vs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// ctxError turns a done context into ETIMEOUT (deadline) or EUNAVAILABLE
+// (cancelled), saying what was being waited for.
+func ctxError(ctx context.Context, what string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return lhk.Errorf(lhk.ETIMEOUT, "%s: deadline exceeded", what)
+	}
+	return lhk.Errorf(lhk.EUNAVAILABLE, "%s: cancelled", what)
+}
