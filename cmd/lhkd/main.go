@@ -1,0 +1,113 @@
+// Command lhkd is the lhk daemon: it keeps the registry of plugins, runs them in
+// a WebAssembly sandbox on demand over HTTP, from webhooks and on cron, and
+// serves the HTTP API.
+//
+// Usage:
+//
+//	lhkd [serve] [--listen ADDR] [--data DIR] [--db URL]
+//	lhkd demo    [--listen ADDR] [--data DIR]
+//	lhkd version
+//
+// Flags fall back to LHK_LISTEN, LHK_DATA and LHK_DB. LHK_ADMIN_TOKEN sets the
+// token of user admin at first start; without it a token is generated and
+// printed once.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "lhkd:", err)
+		os.Exit(1)
+	}
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// run is main without the process: tests call it with their own context, args
+// and writers.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := parseConfig("serve", args, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout, stderr)
+	case "demo":
+		cfg, err := parseConfig("demo", args, stderr)
+		if err != nil {
+			return err
+		}
+		return demo(ctx, cfg, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "lhkd", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+const usage = `usage:
+  lhkd [serve] [--listen ADDR] [--data DIR] [--db URL]   run the daemon
+  lhkd demo    [--listen ADDR] [--data DIR]              run with demo plugins and users
+  lhkd version`
+
+// config is what serve needs.
+type config struct {
+	Listen string
+	Data   string
+	DB     string
+	// AdminToken, when set, is the token of user admin created at first start.
+	AdminToken string
+}
+
+func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("lhkd "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	defData := "./lhk-data"
+	if name == "demo" {
+		defData = "./lhk-demo"
+	}
+	var c config
+	fs.StringVar(&c.Listen, "listen", envOr("LHK_LISTEN", "127.0.0.1:8080"), "address to serve HTTP on (env LHK_LISTEN)")
+	fs.StringVar(&c.Data, "data", envOr("LHK_DATA", defData), "data directory: SQLite registry and compile cache (env LHK_DATA)")
+	fs.StringVar(&c.DB, "db", os.Getenv("LHK_DB"), "database URL; empty means SQLite in the data directory (env LHK_DB)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	c.AdminToken = os.Getenv("LHK_ADMIN_TOKEN")
+	return c, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

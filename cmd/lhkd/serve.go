@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/host"
+	"github.com/lhk-soc/lhk/httpapi"
+	"github.com/lhk-soc/lhk/invoke"
+	"github.com/lhk-soc/lhk/registry/sqlite"
+	"github.com/lhk-soc/lhk/trigger/cron"
+)
+
+// drainTimeout bounds how long a shutdown waits for in-flight work.
+const drainTimeout = 30 * time.Second
+
+// daemon is one running lhkd: its stores, runtime, scheduler and HTTP server.
+type daemon struct {
+	log      *slog.Logger
+	db       *sqlite.DB
+	rt       *host.Runtime
+	recorder *invoke.Recorder
+	invoker  *invoke.Service
+	sched    *cron.Scheduler
+	api      *httpapi.Server
+	ln       net.Listener
+	srv      *http.Server
+}
+
+// open builds every part of the daemon and binds the listener, but serves nothing yet.
+func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, error) {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.DB != "" && !strings.HasPrefix(cfg.DB, "sqlite:") {
+		return nil, fmt.Errorf("--db %q: only the embedded SQLite registry is built in so far; leave --db empty", redactURL(cfg.DB))
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	d := &daemon{log: log}
+	var err error
+	if d.db, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "lhk.db")); err != nil {
+		return nil, err
+	}
+	if err := bootstrapAdmin(ctx, d.db, cfg.AdminToken, stdout); err != nil {
+		d.db.Close()
+		return nil, err
+	}
+	d.rt, err = host.New(ctx, host.Options{
+		CacheDir: filepath.Join(cfg.Data, "compile-cache"),
+		Logger:   log,
+	})
+	if err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("start runtime: %w", err)
+	}
+	d.recorder = invoke.NewRecorder(d.db, log, 50*time.Millisecond, 256)
+	d.invoker = invoke.New(d.db, d.recorder, d.rt, log, invoke.Options{})
+	d.sched = cron.New(d.invoker, d.db, log)
+	d.api = httpapi.New(httpapi.Config{
+		Users:       d.db,
+		Plugins:     d.db,
+		Invocations: d.recorder,
+		Audit:       d.db,
+		Webhooks:    d.db,
+		Runtime:     d.rt,
+		Invoker:     d.invoker,
+		Scheduler:   d.sched,
+		Forget:      d.invoker.Forget,
+		Logger:      log,
+	})
+	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		d.close(context.Background())
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	d.srv = &http.Server{
+		Handler:           d.api,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return d, nil
+}
+
+// URL is the base URL the daemon serves on.
+func (d *daemon) URL() string { return "http://" + d.ln.Addr().String() }
+
+// serveUntil serves until ctx ends, then drains: stop accepting, finish
+// in-flight requests and background runs up to drainTimeout, stop cron, flush
+// invocation records, close stores.
+func (d *daemon) serveUntil(ctx context.Context) error {
+	if err := d.sched.Start(ctx); err != nil {
+		d.close(context.Background())
+		return fmt.Errorf("start cron: %w", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- d.srv.Serve(d.ln) }()
+	d.log.Info("lhkd serving", "url", d.URL())
+	select {
+	case err := <-errc:
+		d.close(context.Background())
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	d.log.Info("lhkd shutting down")
+	dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	if err := d.srv.Shutdown(dctx); err != nil {
+		d.log.Warn("HTTP drain incomplete", "err", err)
+	}
+	return d.close(dctx)
+}
+
+func (d *daemon) close(ctx context.Context) error {
+	var errs []error
+	if d.sched != nil {
+		errs = append(errs, d.sched.Stop(ctx))
+	}
+	if d.invoker != nil {
+		errs = append(errs, d.invoker.Close(ctx))
+	}
+	if d.recorder != nil {
+		errs = append(errs, d.recorder.Close(context.Background()))
+	}
+	if d.rt != nil {
+		errs = append(errs, d.rt.Close(context.Background()))
+	}
+	if d.db != nil {
+		errs = append(errs, d.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	d, err := open(ctx, cfg, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "lhkd listening on %s\n", d.URL())
+	return d.serveUntil(ctx)
+}
+
+// bootstrapAdmin creates user admin when there are no users. The token comes
+// from LHK_ADMIN_TOKEN or is generated and printed once to stdout (not to the log).
+func bootstrapAdmin(ctx context.Context, db lhk.UserStore, token string, stdout io.Writer) error {
+	users, err := db.Users(ctx)
+	if err != nil {
+		return fmt.Errorf("read users: %w", err)
+	}
+	if len(users) > 0 {
+		return nil
+	}
+	generated := token == ""
+	if generated {
+		token = lhk.NewToken()
+	}
+	ctx = lhk.NewContextWithActor(ctx, "lhkd")
+	u := &lhk.User{Name: "admin", Role: lhk.RoleAdmin, Ceiling: lhk.Ceiling{Capabilities: lhk.Capabilities, Tenants: []string{"*"}}}
+	if err := db.CreateUser(ctx, u, lhk.TokenHash(token)); err != nil {
+		return fmt.Errorf("create admin: %w", err)
+	}
+	if generated {
+		fmt.Fprintf(stdout, "created user admin with token %s\n(shown once; set LHK_ADMIN_TOKEN at first start to choose it)\n", token)
+	} else {
+		fmt.Fprintln(stdout, "created user admin with the token from LHK_ADMIN_TOKEN")
+	}
+	return nil
+}
+
+// redactURL hides a password in a database URL before it is shown.
+func redactURL(s string) string {
+	if i := strings.Index(s, "@"); i > 0 {
+		if j := strings.Index(s, "://"); j > 0 && j < i {
+			return s[:j+3] + "***" + s[i:]
+		}
+	}
+	return s
+}
