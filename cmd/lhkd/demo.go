@@ -139,4 +139,3 @@ func buildPlugin(ctx context.Context, dir, out string) ([]byte, error) {
 	}
 	return os.ReadFile(abs)
 }
-
