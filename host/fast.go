@@ -60,14 +60,21 @@ func sdkModules(p *extism.Plugin) (kernel, main api.Module) {
 // functions cached. It is used by one goroutine at a time, like its instance.
 // Kernel functions never call back into the host, so a cached function is
 // never re-entered.
+//
+// Its functions run with ctx, the context of the call in progress without
+// its cancellation: wazero watches a cancellable context with a goroutine per
+// function call, which would cost more than the kernel function itself.
+// Kernel functions are short and always end; the guest's own function still
+// stops at the deadline.
 type kernelModule struct {
 	api.Module
 	fns map[string]api.Function
 	mem api.Memory
+	ctx context.Context
 }
 
 func newKernelModule(m api.Module) *kernelModule {
-	return &kernelModule{Module: m, fns: make(map[string]api.Function, 24), mem: m.ExportedMemory("memory")}
+	return &kernelModule{Module: m, fns: make(map[string]api.Function, 24), mem: m.ExportedMemory("memory"), ctx: context.Background()}
 }
 
 // ExportedFunction returns the cached function, looking it up on first use.
@@ -75,11 +82,28 @@ func (k *kernelModule) ExportedFunction(name string) api.Function {
 	if f, ok := k.fns[name]; ok {
 		return f
 	}
-	f := k.Module.ExportedFunction(name)
-	if f != nil {
+	var f api.Function
+	if real := k.Module.ExportedFunction(name); real != nil {
+		f = kernelFunc{Function: real, k: k}
 		k.fns[name] = f
 	}
 	return f
+}
+
+// kernelFunc is a kernel function that runs with its module's ctx.
+type kernelFunc struct {
+	api.Function
+	k *kernelModule
+}
+
+// Call implements api.Function.
+func (f kernelFunc) Call(_ context.Context, params ...uint64) ([]uint64, error) {
+	return f.Function.Call(f.k.ctx, params...)
+}
+
+// CallWithStack implements api.Function.
+func (f kernelFunc) CallWithStack(_ context.Context, stack []uint64) error {
+	return f.Function.CallWithStack(f.k.ctx, stack)
 }
 
 // ExportedMemory returns the kernel's memory, cached.
@@ -126,6 +150,8 @@ func (in *instance) fastCall(ctx context.Context, name string, input []byte, max
 		return o
 	}
 	k := in.kernel
+	k.ctx = context.WithoutCancel(ctx)
+	defer func() { k.ctx = context.Background() }()
 	ctx = context.WithValue(ctx, extism.PluginCtxKey("extism"), api.Module(k))
 	ctx = context.WithValue(ctx, extism.PluginCtxKey("plugin"), in.plugin)
 	s := in.stack[:]
