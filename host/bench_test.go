@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -193,7 +194,7 @@ func BenchmarkInstanceMemory(b *testing.B) {
 
 // memNow returns the live Go heap after a GC and the resident set size.
 func memNow() (heap, rss int64) {
-	runtime.GC()
+	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b, err := os.ReadFile("/proc/self/statm")

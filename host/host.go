@@ -33,7 +33,7 @@ var _ lhk.Runtime = (*Runtime)(nil)
 
 // Defaults for Options.
 const (
-	DefaultMaxIdlePerVersion = 4
+	DefaultMaxIdlePerVersion = 1
 	DefaultIdleTimeout       = 2 * time.Minute
 	DefaultCodeIdleTimeout   = 30 * time.Minute
 	// MaxHostRequestBytes caps the JSON request a plugin may pass to one host
