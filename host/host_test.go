@@ -400,7 +400,9 @@ func TestInspect(t *testing.T) {
 	}{
 		{"ErrEmpty", nil, lhk.EINVALID, []string{"empty module"}},
 		{"ErrGarbage", []byte("#!/bin/sh\necho hi\n"), lhk.EINVALID, []string{"not a WebAssembly module"}},
-		{"ErrTruncated", fixture(t, "noop")[:5000], lhk.EINVALID, []string{"does not compile"}},
+		{"ErrTruncated", fixture(t, "noop")[:5000], lhk.EINVALID, []string{"malformed", "section 10"}},
+		{"ErrTruncatedCode", truncateLastSection(fixture(t, "noop")), lhk.EINVALID, []string{"does not compile"}},
+		{"ErrHugeVector", []byte("\x00asm\x01\x00\x00\x00\x02\x06\xff\xff\xff\xff\x0f\x00"), lhk.EINVALID, []string{"malformed", "4294967295 entries"}},
 		{"ErrForeignModule", wasmModule([][2]string{{"env", "foo"}, {"extism:host/user", "bar"}}, opConst0), lhk.EINVALID, []string{"env.foo", "extism:host/user.bar"}},
 		{"ErrUnknownLHKFunction", wasmModule([][2]string{{"lhk", "logs_nuke"}}, opConst0), lhk.EINVALID, []string{"lhk.logs_nuke"}},
 	}

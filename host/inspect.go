@@ -31,6 +31,9 @@ func (r *Runtime) Inspect(ctx context.Context, wasm []byte) (*lhk.Module, error)
 	case !bytes.HasPrefix(wasm, wasmMagic):
 		return nil, lhk.Errorf(lhk.EINVALID, "not a WebAssembly module: it does not start with \\0asm")
 	}
+	if err := precheck(wasm); err != nil {
+		return nil, err
+	}
 	sum := sha256.Sum256(wasm)
 	cm, err := r.inspectRT.CompileModule(ctx, wasm)
 	if err != nil {
