@@ -22,6 +22,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/lhk-soc/lhk/host"
 )
 
 func main() {
@@ -82,6 +85,8 @@ type config struct {
 	DB     string
 	// AdminToken, when set, is the token of user admin created at first start.
 	AdminToken string
+	// IdleTimeout closes pooled plugin instances unused for this long.
+	IdleTimeout time.Duration
 }
 
 func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
@@ -95,6 +100,7 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.Listen, "listen", envOr("LHK_LISTEN", "127.0.0.1:8080"), "address to serve HTTP on (env LHK_LISTEN)")
 	fs.StringVar(&c.Data, "data", envOr("LHK_DATA", defData), "data directory: SQLite registry and compile cache (env LHK_DATA)")
 	fs.StringVar(&c.DB, "db", os.Getenv("LHK_DB"), "database URL; empty means SQLite in the data directory (env LHK_DB)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", host.DefaultIdleTimeout, "close a pooled plugin instance unused for this long")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,6 +41,10 @@ type daemon struct {
 // open builds every part of the daemon and binds the listener, but serves nothing yet.
 func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// The Extism SDK prints trace messages with the standard log package; keep
+	// them in our log at debug level rather than on stderr.
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(stdlogWriter{log})
 	if cfg.DB != "" && !strings.HasPrefix(cfg.DB, "sqlite:") {
 		return nil, fmt.Errorf("--db %q: only the embedded SQLite registry is built in so far; leave --db empty", redactURL(cfg.DB))
 	}
@@ -56,8 +61,9 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 		return nil, err
 	}
 	d.rt, err = host.New(ctx, host.Options{
-		CacheDir: filepath.Join(cfg.Data, "compile-cache"),
-		Logger:   log,
+		CacheDir:    filepath.Join(cfg.Data, "compile-cache"),
+		Logger:      log,
+		IdleTimeout: cfg.IdleTimeout,
 	})
 	if err != nil {
 		d.db.Close()
@@ -184,4 +190,12 @@ func redactURL(s string) string {
 		}
 	}
 	return s
+}
+
+// stdlogWriter turns lines of the standard log package into debug records.
+type stdlogWriter struct{ log *slog.Logger }
+
+func (w stdlogWriter) Write(p []byte) (int, error) {
+	w.log.Debug(strings.TrimSpace(string(p)), "source", "stdlog")
+	return len(p), nil
 }
