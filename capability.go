@@ -2,6 +2,7 @@ package lhk
 
 import (
 	"context"
+	"regexp"
 	"slices"
 )
 
@@ -52,8 +53,15 @@ func (g Grant) Validate() error {
 			return Errorf(EINVALID, "empty tenant name in grant")
 		}
 	}
+	for _, h := range g.AllowedHosts {
+		if !allowedHostRE.MatchString(h) {
+			return Errorf(EINVALID, "allowed host %q: use a host name such as api.example.com, or *.example.com for its subdomains", h)
+		}
+	}
 	return nil
 }
+
+var allowedHostRE = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
 
 // HostModule is the import module under which lhk's host functions live.
 const HostModule = "lhk"

@@ -134,6 +134,12 @@ func (in *instance) call(ctx context.Context, r *Runtime, req *lhk.CallRequest, 
 	if in.plugin.Config == nil {
 		in.plugin.Config = map[string]string{}
 	}
+	// Extism's outbound HTTP reaches only the grant's hosts, and nothing
+	// without the http capability (the SDK denies every host of an empty list).
+	in.plugin.AllowedHosts = nil
+	if req.Grant.Allows(lhk.CapHTTP) {
+		in.plugin.AllowedHosts = req.Grant.AllowedHosts
+	}
 	ctx = context.WithValue(ctx, callKey{}, &callState{call: lhk.HostCall{
 		Plugin:       req.Plugin,
 		Version:      req.Version,
