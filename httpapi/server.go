@@ -31,6 +31,14 @@ type Config struct {
 	Runtime     lhk.Runtime
 	Invoker     lhk.InvokeService
 	Scheduler   lhk.Scheduler
+	// Functions are the library's operations, served at POST /v1/<system>/<op>.
+	Functions []lhk.HostFunction
+	// Systems for ingest and the read routes; nil ones answer unavailable.
+	Logs    lhk.LogService
+	Reports lhk.ReportService
+	Tickets lhk.TicketService
+	Assets  lhk.AssetService
+	Filters lhk.FilterService
 	// Forget drops cached metadata of a plugin after it changed.
 	Forget func(plugin string)
 	Logger *slog.Logger
@@ -49,6 +57,7 @@ type Server struct {
 	authCache map[string]authEntry
 
 	hooks *replayGuard
+	doc   []byte // the OpenAPI document, with a path per library operation
 }
 
 type authEntry struct {
@@ -110,6 +119,8 @@ func New(cfg Config) *Server {
 	v1.PATCH("/users/:name", s.patchUser)
 	v1.POST("/users/:name/token", s.newToken)
 	v1.GET("/audit", s.listAudit)
+	s.registerSystems(v1)
+	s.doc = s.openAPIDocument()
 	return s
 }
 
