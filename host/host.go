@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,6 +37,9 @@ const (
 	DefaultMaxIdlePerVersion = 1
 	DefaultIdleTimeout       = 2 * time.Minute
 	DefaultCodeIdleTimeout   = 30 * time.Minute
+	// DefaultMemoryBudget keeps 100 warm standard-Go plugins well under 1 GiB
+	// of RSS (docs/performance.md).
+	DefaultMemoryBudget = 640 << 20
 	// MaxHostRequestBytes caps the JSON request a plugin may pass to one host
 	// function; larger requests get an "invalid" reply without reaching it.
 	MaxHostRequestBytes = 8 << 20
@@ -57,6 +61,11 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxIdlePerVersion bounds the warm instances kept per plugin version.
 	MaxIdlePerVersion int
+	// MemoryBudget bounds the estimated memory of compiled code and instances
+	// (default DefaultMemoryBudget). Over it, idle instances and then idle
+	// compiled code are released, least recently used first; released code
+	// reloads from the on-disk cache on its next call.
+	MemoryBudget int64
 	// IdleTimeout closes a warm instance unused for this long.
 	IdleTimeout time.Duration
 	// CodeIdleTimeout drops a version's compiled code when it has had no
@@ -103,6 +112,7 @@ type version struct {
 	exports map[string]bool
 
 	// Guarded by Runtime.mu.
+	size     int64       // bytes of the module, for the memory estimate
 	idle     []*instance // warm instances, most recently used last
 	live     int         // instances not closed: idle and busy
 	lastUsed time.Time
@@ -124,6 +134,9 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	if opts.CodeIdleTimeout <= 0 {
 		opts.CodeIdleTimeout = DefaultCodeIdleTimeout
+	}
+	if opts.MemoryBudget <= 0 {
+		opts.MemoryBudget = DefaultMemoryBudget
 	}
 	r := &Runtime{
 		opts:     opts,
@@ -202,6 +215,9 @@ func (r *Runtime) compiled(ctx context.Context, req *lhk.CallRequest, lim lhk.Li
 			r.mu.Unlock()
 		}
 		close(v.ready)
+		if v.err == nil {
+			r.enforceBudget()
+		}
 	} else {
 		select {
 		case <-v.ready:
@@ -242,6 +258,7 @@ func (r *Runtime) compile(ctx context.Context, v *version, req *lhk.CallRequest)
 		return lhk.Errorf(lhk.EFAILED, "compile plugin %q version %d: %s", req.Plugin, req.Version, firstLine(err.Error()))
 	}
 	v.code = code
+	v.size = int64(len(wasm))
 	// A first instance tells the module's exports and warms the pool.
 	in, err := r.newInstance(ctx, v)
 	if err != nil {
@@ -392,6 +409,96 @@ func (r *Runtime) janitor() {
 	}
 }
 
+// Memory estimates, measured on standard-Go plugins (docs/performance.md):
+// compiled code costs about five times the module's size (machine code plus
+// wazero's decoded module), an instance about its linear memory.
+const (
+	codeBytesPerModuleByte = 5
+	instanceOverhead       = 256 << 10
+)
+
+func (in *instance) memBytes() int64 {
+	n := int64(instanceOverhead)
+	if in.main != nil && in.main.Memory() != nil {
+		n += int64(in.main.Memory().Size())
+	} else {
+		n += 4 << 20
+	}
+	return n
+}
+
+// enforceBudget releases idle instances, then compiled code without live
+// instances, least recently used first, until the estimate fits MemoryBudget.
+func (r *Runtime) enforceBudget() {
+	var idle []*instance
+	var codes []*version
+	r.mu.Lock()
+	type item struct {
+		v    *version
+		in   *instance // nil for the version's code
+		used time.Time
+	}
+	var total int64
+	var items []item
+	for _, v := range r.versions {
+		select {
+		case <-v.ready:
+		default:
+			continue
+		}
+		if v.code == nil {
+			continue
+		}
+		total += v.size * codeBytesPerModuleByte
+		items = append(items, item{v: v, used: v.lastUsed})
+		for _, in := range v.idle {
+			total += in.memBytes()
+			items = append(items, item{v: v, in: in, used: in.lastUsed})
+		}
+		// Busy instances count too, at a typical size.
+		total += int64(v.live-len(v.idle)) * (4 << 20)
+	}
+	if total > r.opts.MemoryBudget {
+		// Instances first (cheap to recreate), then code; oldest first.
+		slices.SortFunc(items, func(a, b item) int {
+			if (a.in == nil) != (b.in == nil) {
+				if a.in != nil {
+					return -1
+				}
+				return 1
+			}
+			return a.used.Compare(b.used)
+		})
+		for _, it := range items {
+			if total <= r.opts.MemoryBudget {
+				break
+			}
+			v := it.v
+			if it.in != nil {
+				if i := slices.Index(v.idle, it.in); i >= 0 {
+					v.idle = slices.Delete(v.idle, i, i+1)
+					v.live--
+					total -= it.in.memBytes()
+					idle = append(idle, it.in)
+				}
+				continue
+			}
+			if v.live == 0 && !v.evicted {
+				for k, cur := range r.versions {
+					if cur == v {
+						delete(r.versions, k)
+					}
+				}
+				v.evicted = true
+				total -= v.size * codeBytesPerModuleByte
+				codes = append(codes, v)
+			}
+		}
+	}
+	r.mu.Unlock()
+	closeAll(idle, codes)
+}
+
 // trim closes instances idle since before now-IdleTimeout and drops code
 // without instances unused since before now-CodeIdleTimeout.
 func (r *Runtime) trim(now time.Time) {
@@ -422,6 +529,7 @@ func (r *Runtime) trim(now time.Time) {
 	}
 	r.mu.Unlock()
 	closeAll(idle, codes)
+	r.enforceBudget()
 }
 
 // Close stops new calls, waits for calls in progress until ctx is done and

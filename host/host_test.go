@@ -626,6 +626,39 @@ func TestEvictAndTrim(t *testing.T) {
 	call(t, r, request("echo", echo, "run", "c"))
 }
 
+// TestMemoryBudget: over the budget, idle instances and then idle code of the
+// least recently used plugins are released; they still run afterwards.
+func TestMemoryBudget(t *testing.T) {
+	echo := fixture(t, "echo")
+	// Room for one compiled echo plugin and a half: at most two stay.
+	r := newRuntime(t, Options{MemoryBudget: 3 * int64(len(echo)) * codeBytesPerModuleByte / 2})
+	for _, name := range []string{"a", "b", "c", "d"} {
+		if res := call(t, r, request(name, echo, "run", name)); string(res.Output) != name {
+			t.Fatalf("%s: output %q", name, res.Output)
+		}
+	}
+	compiled := func() map[string]bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		m := map[string]bool{}
+		for k := range r.versions {
+			m[k.plugin] = true
+		}
+		return m
+	}
+	got := compiled()
+	if len(got) > 2 || !got["d"] {
+		t.Fatalf("compiled after four plugins under a two-plugin budget: %v (want at most 2, including the newest)", got)
+	}
+	if got["a"] {
+		t.Fatalf("the least recently used plugin kept its code: %v", got)
+	}
+	// A released plugin reloads and runs.
+	if res := call(t, r, request("a", echo, "run", "again")); string(res.Output) != "again" {
+		t.Fatalf("a after release: %q", res.Output)
+	}
+}
+
 // TestSlowPath checks that the SDK's call path, used when the SDK's private
 // fields are missing, gives the same results.
 func TestSlowPath(t *testing.T) {

@@ -142,25 +142,24 @@ func BenchmarkMemory(b *testing.B) {
 			const idle = 20 * time.Second
 			d, _ := benchDaemonIdle(b, "seed", "plugins/testdata/echo", idle)
 			wasm := wasmtest.Build(b, "plugins/testdata/echo")
+			post := func(path string, body []byte) {
+				req, _ := http.NewRequest("POST", d.URL()+path, bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+adminToken)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil || res.StatusCode >= 300 {
+					b.Fatalf("POST %s: %v %v", path, err, res)
+				}
+				res.Body.Close()
+			}
 			for i := range n {
 				// Each plugin gets its own module bytes (a custom section makes the
 				// sha differ), as distinct plugins would.
-				mod := append(slices.Clone(wasm), customSection("lhk-bench", strconv.Itoa(i))...)
-				name := "p" + strconv.Itoa(i)
-				req, _ := http.NewRequest("POST", d.URL()+"/v1/plugins/"+name+"/versions", bytes.NewReader(mod))
-				req.Header.Set("Authorization", "Bearer "+adminToken)
-				res, err := http.DefaultClient.Do(req)
-				if err != nil || res.StatusCode != http.StatusCreated {
-					b.Fatalf("upload %s: %v %v", name, err, res)
-				}
-				res.Body.Close()
-				req, _ = http.NewRequest("POST", d.URL()+"/v1/plugins/"+name+"/invoke", strings.NewReader("x"))
-				req.Header.Set("Authorization", "Bearer "+adminToken)
-				res, err = http.DefaultClient.Do(req)
-				if err != nil || res.StatusCode != http.StatusOK {
-					b.Fatalf("invoke %s: %v %v", name, err, res)
-				}
-				res.Body.Close()
+				post("/v1/plugins/p"+strconv.Itoa(i)+"/versions", append(slices.Clone(wasm), customSection("lhk-bench", strconv.Itoa(i))...))
+			}
+			rss, _ := settledMemory()
+			b.ReportMetric(rss, "RSS-uploaded-MiB")
+			for i := range n {
+				post("/v1/plugins/p"+strconv.Itoa(i)+"/invoke", []byte("x"))
 			}
 			rss, heap := settledMemory()
 			b.ReportMetric(rss, "RSS-MiB")
