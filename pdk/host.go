@@ -32,4 +32,8 @@ func setError(msg string) {}
 
 func logMessage(level Level, msg string) {}
 
-func invoke(fn HostFunc, req []byte) ([]byte, error) { return nil, ErrNotWasm }
+// invoke fails outside WebAssembly. It is a variable so that tests can stand
+// in for the daemon.
+var invoke = func(fn HostFunc, req []byte) ([]byte, error) { return nil, ErrNotWasm }
+
+func sendHTTP(req HTTPRequest) (*HTTPResponse, error) { return nil, ErrNotWasm }

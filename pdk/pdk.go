@@ -98,17 +98,25 @@ func SetError(err error) {
 	setError(err.Error())
 }
 
-// Error codes a host function may return. They match the daemon's error codes.
+// Error codes a host function may return, the Code of an [*Error]. They
+// match the daemon's error codes and the codes of its HTTP API.
 const (
-	CodeInvalid     = "invalid"     // the request is malformed or breaks a rule
-	CodeNotFound    = "not_found"   // the named thing does not exist
-	CodeForbidden   = "forbidden"   // the plugin's grant does not allow the call
-	CodeUnavailable = "unavailable" // the system behind the call is down
+	CodeInvalid     = "invalid"     // the request is malformed or breaks a rule or limit
+	CodeNotFound    = "not_found"   // the named thing does not exist (or is another tenant's)
+	CodeConflict    = "conflict"    // the request clashes with the current state, e.g. a ticket's external key is taken
+	CodeForbidden   = "forbidden"   // the plugin's grant lacks the capability or the tenant
+	CodeTooLarge    = "too_large"   // a request or a field is over its size limit
+	CodeUnavailable = "unavailable" // the system behind the call is down; retrying later may work
 	CodeInternal    = "internal"    // a bug or an unexpected failure in the daemon
 )
 
 // Error is an error returned by a host function: a code such as
-// [CodeForbidden] and a message safe to log or show.
+// [CodeForbidden] and a message safe to log or show, e.g. "capability
+// tickets.write is not granted". Test for a code with [IsForbidden],
+// [IsNotFound]… or [ErrorCode]; errors.As works too:
+//
+//	var e *pdk.Error
+//	if errors.As(err, &e) { pdk.Logf(pdk.LevelWarn, "%s: %s", e.Code, e.Message) }
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
@@ -118,7 +126,7 @@ type Error struct {
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 // ErrorCode returns the code of the first [*Error] in err's chain, "" for nil
-// and [CodeInternal] for any other error.
+// and [CodeInternal] for any other error (including [ErrNotWasm]).
 func ErrorCode(err error) string {
 	if err == nil {
 		return ""
@@ -129,6 +137,40 @@ func ErrorCode(err error) string {
 	}
 	return CodeInternal
 }
+
+// hasCode reports whether err's chain holds an [*Error] with the code.
+func hasCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// IsInvalid reports whether err is an [*Error] with [CodeInvalid]: the
+// request broke a rule, e.g. a search without a time range.
+func IsInvalid(err error) bool { return hasCode(err, CodeInvalid) }
+
+// IsNotFound reports whether err is an [*Error] with [CodeNotFound]: the
+// ticket, asset, filter or channel does not exist for that tenant.
+func IsNotFound(err error) bool { return hasCode(err, CodeNotFound) }
+
+// IsConflict reports whether err is an [*Error] with [CodeConflict], e.g. a
+// ticket whose external key the tenant already uses.
+func IsConflict(err error) bool { return hasCode(err, CodeConflict) }
+
+// IsForbidden reports whether err is an [*Error] with [CodeForbidden]: the
+// plugin's grant lacks the capability or the tenant of the call.
+func IsForbidden(err error) bool { return hasCode(err, CodeForbidden) }
+
+// IsTooLarge reports whether err is an [*Error] with [CodeTooLarge].
+func IsTooLarge(err error) bool { return hasCode(err, CodeTooLarge) }
+
+// IsUnavailable reports whether err is an [*Error] with [CodeUnavailable]:
+// the system behind the call is down, and a later invocation may succeed.
+func IsUnavailable(err error) bool { return hasCode(err, CodeUnavailable) }
+
+// IsInternal reports whether err is an [*Error] with [CodeInternal], a
+// failure inside the daemon. Unlike [ErrorCode], it is false for errors
+// that are not an [*Error].
+func IsInternal(err error) bool { return hasCode(err, CodeInternal) }
 
 // ErrNotWasm is returned by host calls made outside WebAssembly, e.g. from a
 // unit test running on the developer's machine.
@@ -143,7 +185,9 @@ var ErrNotWasm = errors.New("pdk: host functions are only available inside a was
 //
 //	err := pdk.Call(logsSearch, req, &resp)
 //
-// Typed wrappers for each system do this for plugin authors.
+// The typed systems ([Logs], [Filters], [Tickets], [Assets], [Endpoints],
+// [Reports], [KV], [Notify], [CurrentGrant]) do this for every lhk host
+// function; Call is for a host function newer than this package.
 type HostFunc func(offset uint64) uint64
 
 // Call calls the host function fn with req encoded as JSON. On success it

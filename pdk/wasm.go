@@ -83,3 +83,26 @@ func invoke(fn HostFunc, req []byte) ([]byte, error) {
 	out.Free()
 	return b, nil
 }
+
+// extismMethods maps HTTP methods to go-pdk's.
+var extismMethods = map[string]extism.HTTPMethod{
+	"GET": extism.MethodGet, "HEAD": extism.MethodHead, "POST": extism.MethodPost,
+	"PUT": extism.MethodPut, "PATCH": extism.MethodPatch, "DELETE": extism.MethodDelete,
+	"OPTIONS": extism.MethodOptions,
+}
+
+func sendHTTP(req HTTPRequest) (*HTTPResponse, error) {
+	r := extism.NewHTTPRequest(extismMethods[req.Method], req.URL)
+	for k, v := range req.Header {
+		r.SetHeader(k, v)
+	}
+	if len(req.Body) > 0 {
+		r.SetBody(req.Body)
+	}
+	resp := r.Send()
+	out := &HTTPResponse{Status: int(resp.Status()), Header: resp.Headers(), Body: resp.Body()}
+	if mem := resp.Memory(); mem.Length() > 0 {
+		mem.Free()
+	}
+	return out, nil
+}
