@@ -68,14 +68,16 @@ func checkTenant(tenant string) error {
 	return nil
 }
 
-// printable reports whether s is valid UTF-8 without control or other
-// non-printing characters (spaces allowed).
+// printable reports whether s is valid UTF-8 on one line: no control
+// characters (tabs and newlines included) and no line or paragraph
+// separators. Format characters such as zero-width joiners stay allowed, as
+// emoji and some scripts need them.
 func printable(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if !unicode.IsPrint(r) {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return false
 		}
 	}
