@@ -13,6 +13,7 @@ import (
 
 	"github.com/lhk-soc/lhk"
 	"github.com/lhk-soc/lhk/systems/notify"
+	"github.com/lhk-soc/lhk/systems/systemtest"
 )
 
 // secretPath stands for the token Slack puts in webhook paths.
@@ -240,6 +241,24 @@ func TestNewChecksChannels(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := notify.New(chs, nil)
 			wantCode(t, err, lhk.EINVALID)
+		})
+	}
+}
+
+func TestConformance(t *testing.T) {
+	for _, format := range []string{notify.FormatJSON, notify.FormatSlack} {
+		t.Run(format, func(t *testing.T) {
+			systemtest.RunNotify(t, func(tb testing.TB, urls map[string]string) lhk.NotifyService {
+				chs := map[string]notify.Channel{}
+				for name, u := range urls {
+					chs[name] = notify.Channel{URL: u, Format: format}
+				}
+				s, err := notify.New(chs, nil)
+				if err != nil {
+					tb.Fatal(err)
+				}
+				return s
+			})
 		})
 	}
 }
