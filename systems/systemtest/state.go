@@ -1,5 +1,5 @@
-// Package systemtest holds the conformance suites of lhk's systems. A
-// backend's tests call the suite of each interface it implements with a
+// The state suites (filters, tickets, assets, reports, kv). A backend's
+// tests call the suite of each interface it implements with a
 // function that opens an empty store:
 //
 //	func TestTickets(t *testing.T) {
@@ -10,6 +10,7 @@
 // the PostgreSQL one are held to the same behaviour: tenant isolation on
 // every operation, validation with EINVALID, ENOTFOUND and ECONFLICT where
 // the interfaces promise them, capped limits and hostile input.
+
 package systemtest
 
 import (
@@ -17,6 +18,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -726,6 +728,55 @@ func RunTickets(t *testing.T, open func(tb testing.TB) lhk.TicketService) {
 		stateOK(t, err)
 		if got.Title != g.Title || len(got.Comments) != 0 || len(got.Events) != 0 || !got.UpdatedAt.Equal(g.UpdatedAt) {
 			t.Errorf("acme's calls changed globex's ticket: %+v", got)
+		}
+	})
+
+	// Alert intake may deliver one alert twice at once: exactly one ticket
+	// per external key, the other callers get ECONFLICT.
+	t.Run("HammerExternalKey", func(t *testing.T) {
+		s := open(t)
+		const workers, keys = 8, 5
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			created = map[string][]string{}
+			errs    []error
+			start   = make(chan struct{})
+		)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				for k := range keys {
+					key := fmt.Sprintf("alert-%d", k)
+					tk, err := s.CreateTicket(ctx, &lhk.Ticket{Tenant: stateAcme, Title: fmt.Sprintf("w%d", w), ExternalKey: key})
+					mu.Lock()
+					switch {
+					case err == nil:
+						created[key] = append(created[key], tk.ID)
+					case lhk.ErrorCode(err) != lhk.ECONFLICT:
+						errs = append(errs, err)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			t.Errorf("want ECONFLICT or success, got %v", err)
+		}
+		for k := range keys {
+			key := fmt.Sprintf("alert-%d", k)
+			if len(created[key]) != 1 {
+				t.Errorf("external key %s: %d tickets created, want exactly 1", key, len(created[key]))
+			}
+			l, err := s.SearchTickets(ctx, lhk.TicketQuery{Tenant: stateAcme, ExternalKey: key})
+			stateOK(t, err)
+			if len(l.Tickets) != 1 {
+				t.Errorf("external key %s: %d tickets stored, want 1", key, len(l.Tickets))
+			}
 		}
 	})
 
