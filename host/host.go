@@ -112,9 +112,10 @@ type version struct {
 	exports map[string]bool
 
 	// Guarded by Runtime.mu.
-	size     int64       // bytes of the module, for the memory estimate
-	idle     []*instance // warm instances, most recently used last
-	live     int         // instances not closed: idle and busy
+	cache    wazero.CompilationCache // this version's; closed with its code
+	size     int64                   // bytes of the module, for the memory estimate
+	idle     []*instance             // warm instances, most recently used last
+	live     int                     // instances not closed: idle and busy
 	lastUsed time.Time
 	evicted  bool // dropped from the map; close code when live reaches 0
 }
@@ -172,7 +173,7 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	} else {
 		r.cache = wazero.NewCompilationCache()
 	}
-	r.inspectRT = wazero.NewRuntimeWithConfig(ctx, r.runtimeConfig(0))
+	r.inspectRT = wazero.NewRuntimeWithConfig(ctx, r.runtimeConfig(r.cache, 0))
 	if !r.fast {
 		r.log.Warn("host: extism SDK internals not found; using the slower SDK call path", "reason", sdkFields.reason)
 	}
@@ -181,11 +182,11 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	return r, nil
 }
 
-// runtimeConfig is the wazero configuration of every runtime: shared
-// compilation cache, calls stopped when their context is done and, when
-// pages > 0, a memory limit.
-func (r *Runtime) runtimeConfig(pages uint32) wazero.RuntimeConfig {
-	c := wazero.NewRuntimeConfig().WithCompilationCache(r.cache).WithCloseOnContextDone(true)
+// runtimeConfig is the wazero configuration of every runtime: a compilation
+// cache, calls stopped when their context is done and, when pages > 0, a
+// memory limit.
+func (r *Runtime) runtimeConfig(cache wazero.CompilationCache, pages uint32) wazero.RuntimeConfig {
+	c := wazero.NewRuntimeConfig().WithCompilationCache(cache).WithCloseOnContextDone(true)
 	if pages > 0 {
 		c = c.WithMemoryLimitPages(pages)
 	}
@@ -250,19 +251,29 @@ func (r *Runtime) compile(ctx context.Context, v *version, req *lhk.CallRequest)
 		Wasm:   []extism.Wasm{extism.WasmData{Data: wasm}},
 		Memory: &extism.ManifestMemory{MaxVarBytes: maxVarBytes},
 	}
+	// Each version has its own in-memory cache over the shared directory: code
+	// compiled into a cache shared by all runtimes stays in that cache's engine
+	// until the cache closes (the SDK never closes its compiled modules), so a
+	// shared one would keep every version's machine code forever.
+	cache, err := r.versionCache()
+	if err != nil {
+		return err
+	}
 	code, err := extism.NewCompiledPlugin(ctx, manifest, extism.PluginConfig{
-		RuntimeConfig: r.runtimeConfig(v.key.pages),
+		RuntimeConfig: r.runtimeConfig(cache, v.key.pages),
 		EnableWasi:    true,
 	}, r.extFuncs)
 	if err != nil {
+		_ = cache.Close(ctx)
 		return lhk.Errorf(lhk.EFAILED, "compile plugin %q version %d: %s", req.Plugin, req.Version, firstLine(err.Error()))
 	}
 	v.code = code
+	v.cache = cache
 	v.size = int64(len(wasm))
 	// A first instance tells the module's exports and warms the pool.
 	in, err := r.newInstance(ctx, v)
 	if err != nil {
-		_ = code.Close(ctx)
+		v.closeCode()
 		return err
 	}
 	r.mu.Lock()
@@ -344,6 +355,21 @@ func (v *version) closeCode() {
 	if v.code != nil {
 		_ = v.code.Close(context.Background())
 	}
+	if v.cache != nil {
+		_ = v.cache.Close(context.Background())
+	}
+}
+
+// versionCache returns a new in-memory compilation cache over the on-disk one.
+func (r *Runtime) versionCache() (wazero.CompilationCache, error) {
+	if r.opts.CacheDir == "" {
+		return wazero.NewCompilationCache(), nil
+	}
+	c, err := wazero.NewCompilationCacheWithDir(r.opts.CacheDir)
+	if err != nil {
+		return nil, fmt.Errorf("compilation cache %s: %w", r.opts.CacheDir, err)
+	}
+	return c, nil
 }
 
 // Evict drops the compiled code and warm instances of every version of

@@ -3,6 +3,7 @@ package hostfuncs
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/lhk-soc/lhk"
 )
@@ -46,7 +47,9 @@ func ticketOps(s Systems) []Op {
 				if r.Reporter == "" {
 					r.Reporter = call.Caller
 				}
+				// Identity, history and times belong to the store.
 				r.ID, r.Comments = "", nil
+				r.CreatedAt, r.UpdatedAt = time.Time{}, time.Time{}
 				return s.Tickets.CreateTicket(ctx, r)
 			}),
 		op(Op{System: "tickets", Name: "get", Capability: lhk.CapTicketsRead, Response: lhk.Ticket{}, Errors: errs,
