@@ -445,7 +445,8 @@ const (
 
 func (in *instance) memBytes() int64 {
 	n := int64(instanceOverhead)
-	if in.main != nil && in.main.Memory() != nil {
+	// Memory() of a module without memory is a typed nil: ask for definitions first.
+	if in.main != nil && len(in.main.ExportedMemoryDefinitions()) > 0 {
 		n += int64(in.main.Memory().Size())
 	} else {
 		n += 4 << 20
