@@ -6,6 +6,7 @@
 //
 //	lhkd [serve] [--listen ADDR] [--data DIR] [--db URL]
 //	lhkd demo    [--listen ADDR] [--data DIR]
+//	lhkd ingest  [--data DIR] [--tenant NAME] FILE...
 //	lhkd version
 //
 // Flags fall back to LHK_LISTEN, LHK_DATA and LHK_DB. LHK_ADMIN_TOKEN sets the
@@ -21,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return demo(ctx, cfg, stdout, stderr)
+	case "ingest":
+		return ingestFiles(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "lhkd", version)
 		return nil
@@ -76,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 const usage = `usage:
   lhkd [serve] [--listen ADDR] [--data DIR] [--db URL]   run the daemon
   lhkd demo    [--listen ADDR] [--data DIR]              run with demo plugins and users
+  lhkd ingest  [--data DIR] [--tenant NAME] FILE...      load NDJSON (or .zip of NDJSON) events into the logs store
   lhkd version`
 
 // config is what serve needs.
@@ -87,7 +92,17 @@ type config struct {
 	AdminToken string
 	// IdleTimeout closes pooled plugin instances unused for this long.
 	IdleTimeout time.Duration
+	// Notify are notification channels as NAME=URL or NAME=slack+URL.
+	Notify []string
+	// IsolateWebhook receives endpoint isolation requests.
+	IsolateWebhook string
 }
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("lhkd "+name, flag.ContinueOnError)
@@ -100,6 +115,8 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.Listen, "listen", envOr("LHK_LISTEN", "127.0.0.1:8080"), "address to serve HTTP on (env LHK_LISTEN)")
 	fs.StringVar(&c.Data, "data", envOr("LHK_DATA", defData), "data directory: SQLite registry and compile cache (env LHK_DATA)")
 	fs.StringVar(&c.DB, "db", os.Getenv("LHK_DB"), "database URL; empty means SQLite in the data directory (env LHK_DB)")
+	fs.Var((*listFlag)(&c.Notify), "notify", "notification channel NAME=URL, NAME=slack+URL (repeatable; env LHK_NOTIFY, comma-separated)")
+	fs.StringVar(&c.IsolateWebhook, "isolate-webhook", os.Getenv("LHK_ISOLATE_WEBHOOK"), "URL that receives endpoint isolation requests (env LHK_ISOLATE_WEBHOOK)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", host.DefaultIdleTimeout, "close a pooled plugin instance unused for this long")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -108,6 +125,9 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	c.AdminToken = os.Getenv("LHK_ADMIN_TOKEN")
+	if v := os.Getenv("LHK_NOTIFY"); v != "" && len(c.Notify) == 0 {
+		c.Notify = strings.Split(v, ",")
+	}
 	return c, nil
 }
 

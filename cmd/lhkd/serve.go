@@ -16,9 +16,14 @@ import (
 
 	"github.com/lhk-soc/lhk"
 	"github.com/lhk-soc/lhk/host"
+	"github.com/lhk-soc/lhk/hostfuncs"
 	"github.com/lhk-soc/lhk/httpapi"
 	"github.com/lhk-soc/lhk/invoke"
 	"github.com/lhk-soc/lhk/registry/sqlite"
+	"github.com/lhk-soc/lhk/systems/endpoints"
+	"github.com/lhk-soc/lhk/systems/logsqlite"
+	"github.com/lhk-soc/lhk/systems/notify"
+	systems "github.com/lhk-soc/lhk/systems/sqlite"
 	"github.com/lhk-soc/lhk/trigger/cron"
 )
 
@@ -29,6 +34,8 @@ const drainTimeout = 30 * time.Second
 type daemon struct {
 	log      *slog.Logger
 	db       *sqlite.DB
+	logs     *logsqlite.Store
+	state    *systems.DB
 	rt       *host.Runtime
 	recorder *invoke.Recorder
 	invoker  *invoke.Service
@@ -60,13 +67,20 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 		d.db.Close()
 		return nil, err
 	}
+	lib, err := d.openSystems(ctx, cfg)
+	if err != nil {
+		d.close(context.Background())
+		return nil, err
+	}
+	ops := hostfuncs.Catalog(lib)
 	d.rt, err = host.New(ctx, host.Options{
 		CacheDir:    filepath.Join(cfg.Data, "compile-cache"),
+		Functions:   hostfuncs.Functions(ops),
 		Logger:      log,
 		IdleTimeout: cfg.IdleTimeout,
 	})
 	if err != nil {
-		d.db.Close()
+		d.close(context.Background())
 		return nil, fmt.Errorf("start runtime: %w", err)
 	}
 	d.recorder = invoke.NewRecorder(d.db, log, 50*time.Millisecond, 256)
@@ -83,6 +97,12 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 		Scheduler:   d.sched,
 		Forget:      d.invoker.Forget,
 		Logger:      log,
+		Functions:   hostfuncs.Functions(ops),
+		Logs:        lib.Logs,
+		Reports:     lib.Reports,
+		Tickets:     lib.Tickets,
+		Assets:      lib.Assets,
+		Filters:     lib.Filters,
 	})
 	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		d.close(context.Background())
@@ -140,6 +160,12 @@ func (d *daemon) close(ctx context.Context) error {
 	if d.rt != nil {
 		errs = append(errs, d.rt.Close(context.Background()))
 	}
+	if d.logs != nil {
+		errs = append(errs, d.logs.Close())
+	}
+	if d.state != nil {
+		errs = append(errs, d.state.Close())
+	}
 	if d.db != nil {
 		errs = append(errs, d.db.Close())
 	}
@@ -153,6 +179,41 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "lhkd listening on %s\n", d.URL())
 	return d.serveUntil(ctx)
+}
+
+// openSystems opens the embedded backends of the library in the data directory:
+// logs in logs.db, the other systems' state in systems.db.
+func (d *daemon) openSystems(ctx context.Context, cfg config) (hostfuncs.Systems, error) {
+	var err error
+	if d.logs, err = logsqlite.Open(ctx, filepath.Join(cfg.Data, "logs.db")); err != nil {
+		return hostfuncs.Systems{}, fmt.Errorf("open logs: %w", err)
+	}
+	if d.state, err = systems.Open(ctx, filepath.Join(cfg.Data, "systems.db")); err != nil {
+		return hostfuncs.Systems{}, fmt.Errorf("open systems: %w", err)
+	}
+	channels := map[string]notify.Channel{}
+	for _, v := range cfg.Notify {
+		name, ch, err := notify.ParseChannel(strings.TrimSpace(v))
+		if err != nil {
+			return hostfuncs.Systems{}, fmt.Errorf("--notify: %w", err)
+		}
+		channels[name] = ch
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	notifier, err := notify.New(channels, client)
+	if err != nil {
+		return hostfuncs.Systems{}, fmt.Errorf("--notify: %w", err)
+	}
+	return hostfuncs.Systems{
+		Logs:      d.logs,
+		Filters:   d.state,
+		Tickets:   d.state,
+		Assets:    d.state,
+		Endpoints: endpoints.New(d.logs, d.db, cfg.IsolateWebhook, client),
+		Reports:   d.state,
+		KV:        d.state,
+		Notify:    notifier,
+	}, nil
 }
 
 // bootstrapAdmin creates user admin when there are no users. The token comes
