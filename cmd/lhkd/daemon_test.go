@@ -27,7 +27,7 @@ const adminToken = "lhk_test_admin_token"
 
 // startDaemon runs `lhkd serve --listen 127.0.0.1:0 --data dir` and waits until
 // it listens. Cleanup stops it and checks it shut down cleanly.
-func startDaemon(t *testing.T, dir string) *testDaemon {
+func startDaemon(t *testing.T, dir string, extra ...string) *testDaemon {
 	t.Helper()
 	t.Setenv("LHK_ADMIN_TOKEN", adminToken)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -35,7 +35,7 @@ func startDaemon(t *testing.T, dir string) *testDaemon {
 	var stderr lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data", dir}, pw, &stderr)
+		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0", "--data", dir}, extra...), pw, &stderr)
 		pw.Close()
 	}()
 	urls := make(chan string, 1)
