@@ -459,4 +459,3 @@ func moduleImporting(module, name string) []byte {
 	out = append(out, sec(10, []byte{1, 4, 0, 0x41, 0, 0x0b})...)
 	return out
 }
-
