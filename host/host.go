@@ -115,6 +115,7 @@ type version struct {
 	cache    wazero.CompilationCache // this version's; closed with its code
 	size     int64                   // bytes of the module, for the memory estimate
 	idle     []*instance             // warm instances, most recently used last
+	maxIdle  int                     // idle instances kept: enough for the plugin's concurrency
 	live     int                     // instances not closed: idle and busy
 	lastUsed time.Time
 	evicted  bool // dropped from the map; close code when live reaches 0
@@ -200,7 +201,7 @@ func (r *Runtime) compiled(ctx context.Context, req *lhk.CallRequest, lim lhk.Li
 	r.mu.Lock()
 	v, ok := r.versions[key]
 	if !ok {
-		v = &version{key: key, ready: make(chan struct{}), lastUsed: time.Now()}
+		v = &version{key: key, ready: make(chan struct{}), lastUsed: time.Now(), maxIdle: max(r.opts.MaxIdlePerVersion, lim.Concurrency)}
 		r.versions[key] = v
 	}
 	r.mu.Unlock()
@@ -334,7 +335,7 @@ func (r *Runtime) put(v *version, in *instance, healthy bool) {
 	now := time.Now()
 	r.mu.Lock()
 	v.lastUsed = now
-	if in != nil && healthy && !v.evicted && !r.closed && len(v.idle) < r.opts.MaxIdlePerVersion {
+	if in != nil && healthy && !v.evicted && !r.closed && len(v.idle) < v.maxIdle {
 		in.lastUsed = now
 		v.idle = append(v.idle, in)
 		r.mu.Unlock()
@@ -421,7 +422,7 @@ func closeAll(idle []*instance, codes []*version) {
 // janitor closes idle instances and unused code.
 func (r *Runtime) janitor() {
 	defer close(r.stopped)
-	every := min(r.opts.IdleTimeout/2, 30*time.Second)
+	every := min(r.opts.IdleTimeout/2, burstIdleTimeout/2)
 	every = max(every, 10*time.Millisecond)
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -434,6 +435,10 @@ func (r *Runtime) janitor() {
 		}
 	}
 }
+
+// burstIdleTimeout closes the instances a burst of concurrent calls left
+// beyond MaxIdlePerVersion sooner than the last ones.
+const burstIdleTimeout = 10 * time.Second
 
 // Memory estimates, measured on standard-Go plugins (docs/performance.md):
 // compiled code costs about five times the module's size (machine code plus
@@ -534,8 +539,13 @@ func (r *Runtime) trim(now time.Time) {
 	r.mu.Lock()
 	for k, v := range r.versions {
 		keep := v.idle[:0]
-		for _, in := range v.idle { // oldest first
-			if now.Sub(in.lastUsed) > r.opts.IdleTimeout {
+		extra := len(v.idle) - r.opts.MaxIdlePerVersion // instances kept for a burst
+		for i, in := range v.idle {                     // oldest first
+			timeout := r.opts.IdleTimeout
+			if i < extra {
+				timeout = min(timeout, burstIdleTimeout)
+			}
+			if now.Sub(in.lastUsed) > timeout {
 				idle = append(idle, in)
 				v.live--
 			} else {
