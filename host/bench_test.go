@@ -2,12 +2,14 @@ package host
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
@@ -205,4 +207,53 @@ func memNow() (heap, rss int64) {
 		}
 	}
 	return int64(ms.HeapAlloc), rss
+}
+
+// BenchmarkHostCall measures the host-function round trip (plugin → host →
+// plugin) for a tiny JSON request: the hostcall fixture's loop export calls
+// lhk.test_echo n times in one invocation; the per-call cost is the difference
+// between n=1000 and n=0, divided by 1000; loopjson does the guest's JSON work
+// alone, to tell the boundary's cost from the guest's. The baseline is the same handler
+// called from Go with the JSON encoding a host function does.
+func BenchmarkHostCall(b *testing.B) {
+	r := newRuntime(b, Options{})
+	wasm := fixture(b, "hostcall")
+	grant := lhk.Grant{Capabilities: []string{lhk.CapKV}}
+	run := func(fn string, n int) time.Duration {
+		req := request("hostcall", wasm, fn, strconv.Itoa(n))
+		req.Grant = grant
+		req.Limits = lhk.DefaultLimits
+		start := time.Now()
+		if _, err := r.Call(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	run("loop", 1) // compile and warm
+	b.Run("round-trip", func(b *testing.B) {
+		const n = 1000
+		var with, json, without time.Duration
+		for range b.N {
+			with += run("loop", n)
+			json += run("loopjson", n)
+			without += run("loop", 0)
+		}
+		b.ReportMetric(float64((with-without).Nanoseconds())/float64(b.N*n), "ns/hostcall")
+		b.ReportMetric(float64((with-json).Nanoseconds())/float64(b.N*n), "ns/hostcall-without-guest-json")
+		b.ReportMetric(0, "ns/op")
+	})
+	b.Run("native-baseline", func(b *testing.B) {
+		h := testFunctions[0].Handle
+		call := &lhk.HostCall{Plugin: "hostcall", Grant: grant}
+		for i := range b.N {
+			req, _ := json.Marshal(map[string]int{"i": i})
+			data, err := h(context.Background(), call, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := json.Marshal(map[string]any{"data": data}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

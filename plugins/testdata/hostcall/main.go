@@ -7,6 +7,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/lhk-soc/lhk/pdk"
 )
@@ -58,6 +59,60 @@ func run() int32 {
 			return pdk.OutputJSON(map[string]any{"error": e})
 		}
 		return pdk.OutputJSON(map[string]any{"data": data})
+	})
+}
+
+// loop calls lhk.test_echo with a tiny request as many times as its input
+// says (a decimal number), for measuring the host-function round trip.
+//
+//go:wasmexport loop
+func loop() int32 {
+	return pdk.Run(func() error {
+		n, err := strconv.Atoi(pdk.InputString())
+		if err != nil {
+			return err
+		}
+		req := map[string]int{"i": 0}
+		var resp json.RawMessage
+		for i := range n {
+			req["i"] = i
+			if err := pdk.Call(testEcho, req, &resp); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// loopjson does loop's JSON work without calling the host, so the difference
+// between the two is the round trip itself.
+//
+//go:wasmexport loopjson
+func loopjson() int32 {
+	return pdk.Run(func() error {
+		n, err := strconv.Atoi(pdk.InputString())
+		if err != nil {
+			return err
+		}
+		req := map[string]int{"i": 0}
+		var resp json.RawMessage
+		for i := range n {
+			req["i"] = i
+			b, err := json.Marshal(req)
+			if err != nil {
+				return err
+			}
+			reply, _ := json.Marshal(map[string]any{"data": map[string]any{"req": json.RawMessage(b), "plugin": "hostcall", "invocation": "01234567-89ab-cdef-0123-456789abcdef"}})
+			var env struct {
+				Data json.RawMessage `json:"data"`
+			}
+			if err := json.Unmarshal(reply, &env); err != nil {
+				return err
+			}
+			resp = env.Data
+		}
+		_ = resp
+		return nil
 	})
 }
 
