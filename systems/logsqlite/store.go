@@ -14,8 +14,9 @@
 // # Connections
 //
 // Like registry/sqlite: one write connection (BEGIN IMMEDIATE, WAL,
-// synchronous=NORMAL) and a pool of query-only read connections. Ingest
-// writes batches of events per transaction.
+// synchronous=NORMAL, a 64 MiB page cache for index updates) and a pool of
+// query-only read connections (16 MiB page cache each). Ingest writes
+// batches of events per transaction.
 //
 // # Bounds
 //
@@ -108,7 +109,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	busy := strconv.FormatInt(BusyTimeout.Milliseconds(), 10)
 	wdb, err := sql.Open(driverName, path+"?_pragma=busy_timeout("+busy+")"+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open log store %q: %w", path, err)
 	}
@@ -125,7 +126,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("open log store %q: %w", path, err)
 	}
-	rdb, err := sql.Open(driverName, path+"?_pragma=busy_timeout("+busy+")&_query_only=1")
+	rdb, err := sql.Open(driverName, path+"?_pragma=busy_timeout("+busy+")&_pragma=cache_size(-16384)&_query_only=1")
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("open log store %q: %w", path, err)

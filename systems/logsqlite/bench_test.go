@@ -1,0 +1,385 @@
+package logsqlite_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/systems/logsqlite"
+)
+
+// Benchmarks run on a store of LHK_BENCH_EVENTS generated events (default
+// 20,000; docs/performance.md records 1,000,000), built once per run in a
+// temporary directory and shared by the sub-benchmarks.
+
+var benchT0 = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+
+const benchDays = 30
+
+// benchEvent generates one realistic event: Sysmon process and network
+// events, Security logons and firewall flows over 500 hosts and 300 users.
+func benchEvent(r *rand.Rand, i, n int) map[string]any {
+	host := fmt.Sprintf("WS%04d.corp.example", r.IntN(500))
+	user := fmt.Sprintf("user%03d", r.IntN(300))
+	procs := []string{"svchost.exe", "chrome.exe", "explorer.exe", "powershell.exe", "cmd.exe", "outlook.exe",
+		"teams.exe", "msedge.exe", "winword.exe", "excel.exe", "rundll32.exe", "wmiprvse.exe", "conhost.exe", "mimikatz.exe"}
+	weights := []int{30, 20, 10, 6, 6, 8, 6, 5, 3, 3, 1, 1, 1}
+	p := procs[len(procs)-1]
+	if r.IntN(2000) != 0 { // mimikatz: 1 in 2000
+		w := r.IntN(100)
+		for j, wt := range weights {
+			if w < wt {
+				p = procs[j]
+				break
+			}
+			w -= wt
+		}
+		if w >= 0 && p == "mimikatz.exe" {
+			p = procs[0]
+		}
+	}
+	ts := benchT0.Add(time.Duration(float64(i) / float64(n) * float64(benchDays*24*time.Hour)))
+	e := map[string]any{"@timestamp": ts.Format(time.RFC3339Nano), "Hostname": host}
+	cmd := fmt.Sprintf(`C:\Windows\System32\%s`, p)
+	if p == "powershell.exe" && r.IntN(4) == 0 {
+		cmd += " -noP -enc " + strconv.FormatUint(r.Uint64(), 36)
+	} else {
+		cmd += fmt.Sprintf(" /task %d", r.IntN(1000))
+	}
+	switch k := r.IntN(10); {
+	case k < 5:
+		e["EventID"], e["Channel"] = 1, "Microsoft-Windows-Sysmon/Operational"
+		e["Image"], e["CommandLine"], e["User"] = `C:\Windows\System32\`+p, cmd, `CORP\`+user
+		e["ProcessId"], e["ParentProcessId"] = strconv.Itoa(r.IntN(60000)), strconv.Itoa(r.IntN(60000))
+		e["ParentImage"] = `C:\Windows\explorer.exe`
+	case k < 7:
+		e["EventID"], e["Channel"] = 3, "Microsoft-Windows-Sysmon/Operational"
+		e["Image"], e["User"], e["ProcessId"] = `C:\Windows\System32\`+p, `CORP\`+user, strconv.Itoa(r.IntN(60000))
+		e["SourceIp"] = fmt.Sprintf("10.%d.%d.%d", r.IntN(4), r.IntN(256), r.IntN(256))
+		e["DestinationIp"] = fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(220), r.IntN(256), r.IntN(256), r.IntN(256))
+		e["DestinationPort"] = []string{"443", "80", "53", "445", "8080"}[r.IntN(5)]
+	case k < 9:
+		e["EventID"], e["Channel"] = []int{4624, 4625}[r.IntN(2)], "Security"
+		e["TargetUserName"], e["LogonType"] = user, []string{"2", "3", "10"}[r.IntN(3)]
+		e["IpAddress"] = fmt.Sprintf("10.%d.%d.%d", r.IntN(4), r.IntN(256), r.IntN(256))
+	default:
+		e = map[string]any{"@timestamp": ts.Format(time.RFC3339Nano),
+			"host":        map[string]any{"name": host},
+			"event":       map[string]any{"dataset": "firewall", "action": []string{"allow", "deny"}[r.IntN(2)]},
+			"source":      map[string]any{"ip": fmt.Sprintf("10.%d.%d.%d", r.IntN(4), r.IntN(256), r.IntN(256)), "port": 1024 + r.IntN(60000)},
+			"destination": map[string]any{"ip": fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(220), r.IntN(256), r.IntN(256), r.IntN(256)), "port": 443},
+		}
+	}
+	return e
+}
+
+// benchFile writes n generated events for tenant acme (and a tenth as many
+// for globex, so tenant filtering is part of every measurement) as NDJSON.
+func benchFile(tb testing.TB, dir string, n int) (path string, size int64) {
+	path = filepath.Join(dir, "events.ndjson")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	r := rand.New(rand.NewPCG(1, 2))
+	enc := json.NewEncoder(w)
+	for i := range n {
+		e := benchEvent(r, i, n)
+		e["tenant"] = "acme"
+		if i%10 == 9 {
+			e["tenant"] = "globex"
+		}
+		if err := enc.Encode(e); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	st, _ := f.Stat()
+	f.Close()
+	return path, st.Size()
+}
+
+// benchStore is the shared store of one benchmark run.
+var benchStore struct {
+	once     sync.Once
+	dir      string
+	s        *logsqlite.Store
+	raw      *sql.DB // the same file through plain database/sql
+	n        int
+	ndjson   int64
+	ingestNS time.Duration
+	err      error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchStore.s != nil {
+		benchStore.s.Close()
+		benchStore.raw.Close()
+	}
+	if benchStore.dir != "" {
+		os.RemoveAll(benchStore.dir)
+	}
+	os.Exit(code)
+}
+
+// sharedStore builds the benchmark store once.
+func sharedStore(b *testing.B) {
+	b.Helper()
+	benchStore.once.Do(func() {
+		n := 20_000
+		if v := os.Getenv("LHK_BENCH_EVENTS"); v != "" {
+			if n, benchStore.err = strconv.Atoi(v); benchStore.err != nil {
+				return
+			}
+		}
+		benchStore.n = n
+		if benchStore.dir, benchStore.err = os.MkdirTemp("", "lhk-logs-bench-"); benchStore.err != nil {
+			return
+		}
+		path, size := benchFile(b, benchStore.dir, n)
+		benchStore.ndjson = size
+		s, err := logsqlite.Open(context.Background(), filepath.Join(benchStore.dir, "logs.db"))
+		if err != nil {
+			benchStore.err = err
+			return
+		}
+		benchStore.s = s
+		f, err := os.Open(path)
+		if err != nil {
+			benchStore.err = err
+			return
+		}
+		defer f.Close()
+		start := time.Now()
+		res, err := s.Ingest(context.Background(), "", f)
+		benchStore.ingestNS = time.Since(start)
+		if err != nil || res.Rejected != 0 {
+			benchStore.err = fmt.Errorf("ingest: %v %+v", err, res)
+			return
+		}
+		benchStore.raw, benchStore.err = sql.Open("sqlite", filepath.Join(benchStore.dir, "logs.db")+"?_pragma=cache_size(-16384)&_query_only=1") // as the store's readers
+	})
+	if benchStore.err != nil {
+		b.Fatal(benchStore.err)
+	}
+}
+
+// percentiles reports p50 and p99 of durations in milliseconds.
+func percentiles(b *testing.B, ds []time.Duration) {
+	if len(ds) == 0 {
+		return
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(ds[min(len(ds)-1, len(ds)*99/100)].Microseconds())/1000, "p99-ms")
+}
+
+// timed runs fn b.N times and reports percentiles.
+func timed(b *testing.B, fn func(i int)) {
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		t := time.Now()
+		fn(i)
+		ds = append(ds, time.Since(t))
+	}
+	b.StopTimer()
+	percentiles(b, ds)
+}
+
+// benchRange is a week of the month of events, starting on a different day
+// each time so caches do not hide the work.
+func benchRange(i int) (time.Time, time.Time) {
+	from := benchT0.Add(time.Duration(i%23) * 24 * time.Hour)
+	return from, from.Add(7 * 24 * time.Hour)
+}
+
+func BenchmarkIngest(b *testing.B) {
+	dir := b.TempDir()
+	path, size := benchFile(b, dir, 10_000)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := logsqlite.Open(context.Background(), filepath.Join(dir, "logs.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.SetBytes(size)
+	events := 0
+	for b.Loop() {
+		res, err := s.Ingest(context.Background(), "", strings.NewReader(string(data)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += res.Accepted
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+func BenchmarkStore(b *testing.B) {
+	sharedStore(b)
+	s, raw := benchStore.s, benchStore.raw
+	ctx := context.Background()
+	b.Run("Build", func(b *testing.B) {
+		for b.Loop() {
+		}
+		b.ReportMetric(float64(benchStore.n)/benchStore.ingestNS.Seconds(), "ingest-events/s")
+		var size int64
+		for _, suffix := range []string{"", "-wal"} {
+			if st, err := os.Stat(filepath.Join(benchStore.dir, "logs.db"+suffix)); err == nil {
+				size += st.Size()
+			}
+		}
+		b.ReportMetric(float64(size)/float64(benchStore.n), "disk-B/event")
+		b.ReportMetric(float64(benchStore.ndjson)/float64(benchStore.n), "ndjson-B/event")
+	})
+
+	// Each case runs through the library and, beside it, as the same SQL
+	// straight on the file with database/sql (no validation, no JSON decoding
+	// of events, no cursor).
+	type benchCase struct {
+		name string
+		lib  func(from, to time.Time, i int) error
+		sql  string
+		args func(from, to time.Time, i int) []any
+	}
+	host := func(i int) string { return fmt.Sprintf("WS%04d.corp.example", i%500) }
+	const ftsSQL = `SELECT seq, ts, tenant, raw FROM events WHERE tenant = ? AND ts >= ? AND ts < ?
+		AND seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) ORDER BY ts DESC, seq DESC LIMIT 101`
+	text := func(q, fts string) benchCase {
+		return benchCase{"FreeText/" + q,
+			func(from, to time.Time, _ int) error {
+				_, err := s.Search(ctx, lhk.SearchRequest{Tenant: "acme", Query: q, From: from, To: to})
+				return err
+			}, ftsSQL,
+			func(from, to time.Time, _ int) []any { return []any{"acme", from.UnixNano(), to.UnixNano(), fts} }}
+	}
+	cases := []benchCase{
+		text("mimikatz", `"mimikatz"`),
+		text("powershell -enc", `"powershell" AND "enc"`),
+		text("rundll32.exe user017", `"rundll32 exe" AND "user017"`),
+		{"Fields/host+process",
+			func(from, to time.Time, i int) error {
+				_, err := s.SearchFields(ctx, lhk.FieldSearchRequest{Tenant: "acme", From: from, To: to, Fields: []lhk.Condition{
+					{Field: "host.name", Op: "eq", Value: host(i)}, {Field: "process.name", Op: "eq", Value: "powershell.exe"}}})
+				return err
+			},
+			`SELECT seq, ts, tenant, raw FROM events WHERE tenant = ? AND ts >= ? AND ts < ?
+				AND host = ? AND process = ? ORDER BY ts DESC, seq DESC LIMIT 101`,
+			func(from, to time.Time, i int) []any {
+				return []any{"acme", from.UnixNano(), to.UnixNano(), host(i), "powershell.exe"}
+			}},
+		{"Fields/cidr+port",
+			func(from, to time.Time, i int) error {
+				_, err := s.SearchFields(ctx, lhk.FieldSearchRequest{Tenant: "acme", From: from, To: to, Fields: []lhk.Condition{
+					{Field: "source.ip", Op: "cidr", Value: "10.2.0.0/16"}, {Field: "destination.port", Op: "eq", Value: 445}}})
+				return err
+			},
+			// The closest plain SQL to cidr: a text range on the column.
+			`SELECT seq, ts, tenant, raw FROM events WHERE tenant = ? AND ts >= ? AND ts < ?
+				AND src_ip >= '10.2.' AND src_ip < '10.2/' AND json_extract(raw, '$."destination.port"') = 445
+				ORDER BY ts DESC, seq DESC LIMIT 101`,
+			func(from, to time.Time, i int) []any { return []any{"acme", from.UnixNano(), to.UnixNano()} }},
+	}
+	for _, c := range cases {
+		b.Run(c.name+"/lhk", func(b *testing.B) {
+			timed(b, func(i int) {
+				from, to := benchRange(i)
+				if err := c.lib(from, to, i); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+		b.Run(c.name+"/sql", func(b *testing.B) {
+			timed(b, func(i int) {
+				from, to := benchRange(i)
+				rawSearch(b, raw, c.sql, c.args(from, to, i)...)
+			})
+		})
+	}
+	b.Run("Top/user.name/lhk", func(b *testing.B) {
+		timed(b, func(i int) {
+			from, to := benchRange(i)
+			if _, err := s.Top(ctx, lhk.TopRequest{Tenant: "acme", Field: "user.name", From: from, To: to,
+				Fields: []lhk.Condition{{Field: "event.code", Op: "eq", Value: "4625"}}}); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("Top/user.name/sql", func(b *testing.B) {
+		timed(b, func(i int) {
+			from, to := benchRange(i)
+			rows, err := raw.Query(`SELECT v, c, SUM(c) OVER () FROM (SELECT usr AS v, COUNT(*) AS c FROM events
+				WHERE tenant = ? AND ts >= ? AND ts < ? AND code = '4625' GROUP BY 1 HAVING v IS NOT NULL) ORDER BY c DESC, v LIMIT 10`,
+				"acme", from.UnixNano(), to.UnixNano())
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+				var v string
+				var c, t int64
+				rows.Scan(&v, &c, &t)
+			}
+			rows.Close()
+		})
+	})
+	b.Run("RSS", func(b *testing.B) {
+		for b.Loop() {
+		}
+		b.ReportMetric(rssMB(), "rss-MB")
+	})
+}
+
+// rawSearch runs a search straight on the database and reads every row.
+func rawSearch(b *testing.B, db *sql.DB, q string, args ...any) {
+	rows, err := db.Query(q, args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq, ts int64
+		var tenant, raw string
+		if err := rows.Scan(&seq, &ts, &tenant, &raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// rssMB reads the process's resident set size (Linux; 0 elsewhere).
+func rssMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
