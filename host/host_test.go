@@ -589,8 +589,9 @@ func TestHammer(t *testing.T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range r.versions {
-		if len(v.idle) > 3 || v.live != len(v.idle) {
-			t.Errorf("version %v: %d idle, %d live after the hammer; want at most 3 idle and none busy", v.key, len(v.idle), v.live)
+		// Pools keep up to the plugin's concurrency (5) idle after a burst.
+		if len(v.idle) > 5 || v.live != len(v.idle) {
+			t.Errorf("version %v: %d idle, %d live after the hammer; want at most 5 idle and none busy", v.key, len(v.idle), v.live)
 		}
 	}
 }
