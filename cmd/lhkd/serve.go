@@ -238,7 +238,7 @@ func bootstrapAdmin(ctx context.Context, db lhk.UserStore, token string, stdout 
 	if generated {
 		fmt.Fprintf(stdout, "created user admin with token %s\n(shown once; set LHK_ADMIN_TOKEN at first start to choose it)\n", token)
 	} else {
-		fmt.Fprintln(stdout, "created user admin with the token from LHK_ADMIN_TOKEN")
+		fmt.Fprintln(stdout, "created user admin with the configured token")
 	}
 	return nil
 }
