@@ -265,14 +265,14 @@ func BenchmarkStore(b *testing.B) {
 	}
 	host := func(i int) string { return fmt.Sprintf("WS%04d.corp.example", i%500) }
 	const ftsSQL = `SELECT seq, ts, tenant, raw FROM events WHERE tenant = ? AND ts >= ? AND ts < ?
-		AND seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) ORDER BY ts DESC, seq DESC LIMIT 101`
+		AND seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) ORDER BY ts DESC, seq DESC LIMIT ?`
 	text := func(q, fts string) benchCase {
 		return benchCase{"FreeText/" + q,
 			func(from, to time.Time, _ int) error {
 				_, err := s.Search(ctx, lhk.SearchRequest{Tenant: "acme", Query: q, From: from, To: to})
 				return err
 			}, ftsSQL,
-			func(from, to time.Time, _ int) []any { return []any{"acme", from.UnixNano(), to.UnixNano(), fts} }}
+			func(from, to time.Time, _ int) []any { return []any{"acme", from.UnixNano(), to.UnixNano(), fts, 101} }}
 	}
 	cases := []benchCase{
 		text("mimikatz", `"mimikatz"`),
@@ -285,9 +285,9 @@ func BenchmarkStore(b *testing.B) {
 				return err
 			},
 			`SELECT seq, ts, tenant, raw FROM events WHERE tenant = ? AND ts >= ? AND ts < ?
-				AND host = ? AND process = ? ORDER BY ts DESC, seq DESC LIMIT 101`,
+				AND host = ? AND process = ? ORDER BY ts DESC, seq DESC LIMIT ?`,
 			func(from, to time.Time, i int) []any {
-				return []any{"acme", from.UnixNano(), to.UnixNano(), host(i), "powershell.exe"}
+				return []any{"acme", from.UnixNano(), to.UnixNano(), host(i), "powershell.exe", 101}
 			}},
 		{"Fields/cidr+port",
 			func(from, to time.Time, i int) error {
@@ -298,7 +298,7 @@ func BenchmarkStore(b *testing.B) {
 			// The closest plain SQL to cidr: a text range on the column.
 			`SELECT seq, ts, tenant, raw FROM events WHERE tenant = ? AND ts >= ? AND ts < ?
 				AND src_ip >= '10.2.' AND src_ip < '10.2/' AND json_extract(raw, '$."destination.port"') = 445
-				ORDER BY ts DESC, seq DESC LIMIT 101`,
+				ORDER BY ts DESC, seq DESC LIMIT ?`,
 			func(from, to time.Time, i int) []any { return []any{"acme", from.UnixNano(), to.UnixNano()} }},
 	}
 	for _, c := range cases {
