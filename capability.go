@@ -21,13 +21,14 @@ const (
 	CapKV               = "kv"
 	CapNotifySend       = "notify.send"
 	CapHTTP             = "http"
+	CapPluginsInvoke    = "plugins.invoke"
 )
 
 // Capabilities lists every capability in a stable order.
 var Capabilities = []string{
 	CapLogsRead, CapFiltersRead, CapFiltersWrite, CapTicketsRead, CapTicketsWrite,
 	CapAssetsRead, CapEndpointsRead, CapEndpointsRespond, CapReportsWrite, CapKV,
-	CapNotifySend, CapHTTP,
+	CapNotifySend, CapHTTP, CapPluginsInvoke,
 }
 
 // ValidCapability reports whether c is a known capability.

@@ -11,6 +11,7 @@ const (
 	TriggerCron    = "cron"
 	TriggerWebhook = "webhook"
 	TriggerCLI     = "cli"
+	TriggerPlugin  = "plugin" // started by another plugin (plugins_start)
 )
 
 // Invocation statuses.

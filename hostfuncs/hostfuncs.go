@@ -32,6 +32,9 @@ type Systems struct {
 	Reports   lhk.ReportService
 	KV        lhk.KVService
 	Notify    lhk.NotifyService
+	// Plugins starts other plugins (plugins_start). It may be set after the
+	// catalog is built, since the invoke service needs the runtime first.
+	Plugins *PluginStarter
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -164,6 +167,7 @@ func Catalog(s Systems) []Op {
 	ops = append(ops, reportOps(s)...)
 	ops = append(ops, kvOps(s)...)
 	ops = append(ops, notifyOps(s)...)
+	ops = append(ops, pluginOps(s)...)
 	ops = append(ops, grantOps()...)
 	seen := map[string]bool{}
 	for _, o := range ops {
@@ -197,6 +201,50 @@ func grantOps() []Op {
 					return s
 				}
 				return GrantResponse{Capabilities: nz(call.Grant.Capabilities), Tenants: nz(call.Grant.Tenants), AllowedHosts: nz(call.Grant.AllowedHosts)}, nil
+			}),
+	}
+}
+
+// PluginStarter lets plugins start other plugins. Set Invoker once the invoke
+// service exists; until then plugins_start answers unavailable.
+type PluginStarter struct {
+	Invoker lhk.InvokeService
+}
+
+// StartRequest starts another plugin in the background.
+type StartRequest struct {
+	Plugin   string `json:"plugin"`
+	Function string `json:"function"`
+	Input    string `json:"input"`
+}
+
+// StartResponse names the started invocation.
+type StartResponse struct {
+	Invocation string `json:"invocation"`
+}
+
+func pluginOps(s Systems) []Op {
+	return []Op{
+		op(Op{System: "plugins", Name: "start", Capability: lhk.CapPluginsInvoke, Response: StartResponse{}, Errors: []string{lhk.ENOTFOUND, lhk.EUNAVAILABLE},
+			Doc: "Starts another plugin in the background with `input`, on behalf of the same caller (trigger `plugin`), and answers its invocation id at once: alert-intake starts endpoint-triage this way. The started plugin runs with its own grant. A plugin cannot start itself."},
+			nil, func(ctx context.Context, call *lhk.HostCall, r *StartRequest) (any, error) {
+				if s.Plugins == nil || s.Plugins.Invoker == nil {
+					return nil, unavailable("plugins")
+				}
+				if r.Plugin == "" {
+					return nil, lhk.Errorf(lhk.EINVALID, "plugin is required")
+				}
+				if r.Plugin == call.Plugin {
+					return nil, lhk.Errorf(lhk.EINVALID, "a plugin cannot start itself")
+				}
+				inv, err := s.Plugins.Invoker.Start(ctx, lhk.InvokeRequest{
+					Plugin: r.Plugin, Function: r.Function, Input: []byte(r.Input),
+					Trigger: lhk.TriggerPlugin, Caller: call.Caller,
+				})
+				if err != nil {
+					return nil, err
+				}
+				return StartResponse{Invocation: inv.ID}, nil
 			}),
 	}
 }

@@ -38,4 +38,5 @@ var (
 	hostKVList           = stub("kv_list")
 	hostNotifySend       = stub("notify_send")
 	hostGrantGet         = stub("grant_get")
+	hostPluginsStart     = stub("plugins_start")
 )

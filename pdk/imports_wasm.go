@@ -74,3 +74,6 @@ func hostNotifySend(uint64) uint64
 
 //go:wasmimport lhk grant_get
 func hostGrantGet(uint64) uint64
+
+//go:wasmimport lhk plugins_start
+func hostPluginsStart(uint64) uint64

@@ -587,7 +587,38 @@ const (
 	CapKV               = "kv"                // KV
 	CapNotifySend       = "notify.send"       // Notify
 	CapHTTP             = "http"              // HTTP, to AllowedHosts only
+	CapPluginsInvoke    = "plugins.invoke"    // Plugins.Start
 )
+
+// PluginSystem is the type of [Plugins]; see there.
+type PluginSystem struct{}
+
+// Plugins starts other plugins: a webhook plugin that opens a ticket can hand
+// the investigation to a triage plugin and return at once. Needs the
+// capability "plugins.invoke".
+var Plugins PluginSystem
+
+// Start runs plugin's entrypoint (or function, when not "") in the background
+// with input, on behalf of the same caller, and returns the new invocation's
+// id (host function plugins_start, capability plugins.invoke). The started
+// plugin runs with its own grant; a plugin cannot start itself. An unknown
+// plugin is [CodeNotFound].
+//
+//	id, err := pdk.Plugins.Start("endpoint-triage", "", `{"ticket":"T-…"}`)
+func (PluginSystem) Start(plugin, function, input string) (string, error) {
+	req := struct {
+		Plugin   string `json:"plugin"`
+		Function string `json:"function,omitempty"`
+		Input    string `json:"input"`
+	}{plugin, function, input}
+	var res struct {
+		Invocation string `json:"invocation"`
+	}
+	if err := Call(hostPluginsStart, req, &res); err != nil {
+		return "", err
+	}
+	return res.Invocation, nil
+}
 
 // Grant is what the calling plugin may use: its capabilities, its tenants
 // ("*" for every tenant) and the hosts it may reach over HTTP. The plugin's

@@ -179,6 +179,18 @@ func systemCases() []systemCase {
 			want:    `{"value":"41","found":true}`,
 		},
 		{
+			name: "Plugins.Start", imp: "plugins_start",
+			call: func() (any, error) {
+				id, err := Plugins.Start("endpoint-triage", "", `{"ticket":"T-1"}`)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"invocation": id}, nil
+			},
+			wantReq: `{"plugin":"endpoint-triage","input":"{\"ticket\":\"T-1\"}"}`,
+			reply:   `{"invocation":"inv-9"}`,
+		},
+		{
 			name: "KV.Set", imp: "kv_set",
 			call:    func() (any, error) { return nil, KV.Set("count", "42") },
 			wantReq: `{"key":"count","value":"42"}`,
@@ -301,6 +313,7 @@ func TestImports(t *testing.T) {
 		"tickets_create", "tickets_get", "tickets_update", "tickets_comment", "tickets_search",
 		"assets_lookup", "endpoints_collect", "endpoints_isolate", "reports_publish",
 		"kv_get", "kv_set", "kv_delete", "kv_list", "notify_send", "grant_get",
+		"plugins_start",
 	}
 	wasm := importsOf(t, "imports_wasm.go", "//go:wasmimport lhk ", "func ")
 	host := importsOf(t, "imports_host.go", "", "")

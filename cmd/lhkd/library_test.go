@@ -60,7 +60,7 @@ func newLibrary(t *testing.T) *library {
 	l := &library{testDaemon: d, notes: notes, from: "2020-01-01T00:00:00Z", to: "2020-12-31T00:00:00Z"}
 	l.alice = d.user(t, "alice", "analyst")
 	l.victor = d.user(t, "victor", "viewer")
-	d.must(t, http.StatusOK, "PATCH", "/v1/users/alice", d.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","filters.read","filters.write","tickets.read","tickets.write","assets.read","endpoints.read","endpoints.respond","reports.write","kv","notify.send"],"tenants":["acme"]}}`))
+	d.must(t, http.StatusOK, "PATCH", "/v1/users/alice", d.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","filters.read","filters.write","tickets.read","tickets.write","assets.read","endpoints.read","endpoints.respond","reports.write","kv","notify.send","plugins.invoke"],"tenants":["acme"]}}`))
 	d.must(t, http.StatusOK, "PATCH", "/v1/users/victor", d.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","tickets.write"],"tenants":["acme"]}}`))
 
 	r := d.must(t, http.StatusOK, "POST", "/v1/logs?tenant=acme", d.Admin, datasetNDJSON(t)).JSON(t)
@@ -86,7 +86,7 @@ func newLibrary(t *testing.T) *library {
 		}
 	}
 	d.must(t, http.StatusOK, "PATCH", "/v1/plugins/probe", l.alice, []byte(`{"max_output_bytes":33554432}`))
-	d.must(t, http.StatusOK, "PUT", "/v1/plugins/probe/grant", l.alice, []byte(`{"capabilities":["logs.read","filters.read","filters.write","tickets.read","tickets.write","assets.read","endpoints.read","endpoints.respond","reports.write","kv","notify.send"],"tenants":["acme"]}`))
+	d.must(t, http.StatusOK, "PUT", "/v1/plugins/probe/grant", l.alice, []byte(`{"capabilities":["logs.read","filters.read","filters.write","tickets.read","tickets.write","assets.read","endpoints.read","endpoints.respond","reports.write","kv","notify.send","plugins.invoke"],"tenants":["acme"]}`))
 	return l
 }
 
@@ -217,6 +217,22 @@ func TestLibraryFromPlugins(t *testing.T) {
 		audit := l.must(t, http.StatusOK, "GET", "/v1/audit?actor=alice", l.Admin, nil)
 		if !strings.Contains(string(audit.Body), "endpoint.isolate") {
 			t.Fatalf("isolation not audited: %s", audit.Body)
+		}
+	})
+	t.Run("PluginsStart", func(t *testing.T) {
+		if r := l.upload(t, l.alice, "echo", "plugins/testdata/echo"); r.Status != http.StatusCreated {
+			t.Fatalf("upload echo = %d", r.Status)
+		}
+		id := l.ok(t, "plugins_start", map[string]any{"plugin": "echo", "input": "handed over"})["invocation"].(string)
+		waitFor(t, "the started plugin to finish", func() bool {
+			inv := l.must(t, http.StatusOK, "GET", "/v1/invocations/"+id, l.alice, nil).JSON(t)
+			return inv["status"] == "ok" && inv["output"] == "handed over" && inv["trigger"] == "plugin" && inv["caller"] == "alice"
+		})
+		if _, code, _ := l.probe(t, "plugins_start", map[string]any{"plugin": "probe"}); code != "invalid" {
+			t.Fatalf("self-start: %q", code)
+		}
+		if _, code, _ := l.probe(t, "plugins_start", map[string]any{"plugin": "nope"}); code != "not_found" {
+			t.Fatalf("unknown plugin: %q", code)
 		}
 	})
 	t.Run("ReportsKVNotify", func(t *testing.T) {

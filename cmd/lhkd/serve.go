@@ -85,6 +85,7 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 	}
 	d.recorder = invoke.NewRecorder(d.db, log, 50*time.Millisecond, 256)
 	d.invoker = invoke.New(d.db, d.recorder, d.rt, log, invoke.Options{})
+	lib.Plugins.Invoker = d.invoker
 	d.sched = cron.New(d.invoker, d.db, log)
 	d.api = httpapi.New(httpapi.Config{
 		Users:       d.db,
@@ -213,6 +214,7 @@ func (d *daemon) openSystems(ctx context.Context, cfg config) (hostfuncs.Systems
 		Reports:   d.state,
 		KV:        d.state,
 		Notify:    notifier,
+		Plugins:   &hostfuncs.PluginStarter{},
 	}, nil
 }
 

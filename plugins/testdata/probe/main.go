@@ -159,6 +159,16 @@ var calls = map[string]func(req json.RawMessage) (any, error){
 	"grant_get": func(json.RawMessage) (any, error) {
 		return pdk.CurrentGrant()
 	},
+	"plugins_start": func(req json.RawMessage) (any, error) {
+		return with(req, func(r struct {
+			Plugin   string `json:"plugin"`
+			Function string `json:"function"`
+			Input    string `json:"input"`
+		}) (any, error) {
+			id, err := pdk.Plugins.Start(r.Plugin, r.Function, r.Input)
+			return map[string]any{"invocation": id}, err
+		})
+	},
 	"http": func(req json.RawMessage) (any, error) {
 		return with(req, func(r struct {
 			Method string            `json:"method"`
