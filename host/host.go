@@ -45,6 +45,8 @@ const (
 	MaxHostRequestBytes = 8 << 20
 	// maxVarBytes caps the Extism vars of one instance.
 	maxVarBytes = 1 << 20
+	// maxHTTPResponseBytes bounds a response to the guest's outbound HTTP.
+	maxHTTPResponseBytes = 16 << 20
 	// wasmPageSize is the size of one WebAssembly memory page.
 	wasmPageSize = 64 << 10
 )
@@ -250,7 +252,7 @@ func (r *Runtime) compile(ctx context.Context, v *version, req *lhk.CallRequest)
 	start := time.Now()
 	manifest := extism.Manifest{
 		Wasm:   []extism.Wasm{extism.WasmData{Data: wasm}},
-		Memory: &extism.ManifestMemory{MaxVarBytes: maxVarBytes},
+		Memory: &extism.ManifestMemory{MaxVarBytes: maxVarBytes, MaxHttpResponseBytes: maxHTTPResponseBytes},
 	}
 	// Each version has its own in-memory cache over the shared directory: code
 	// compiled into a cache shared by all runtimes stays in that cache's engine

@@ -89,6 +89,9 @@ func (HTTPClient) Do(req HTTPRequest) (*HTTPResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !g.Allows(CapHTTP) {
+		return nil, &Error{Code: CodeForbidden, Message: "http: the plugin's grant lacks capability http"}
+	}
 	if !hostAllowed(g.AllowedHosts, host) {
 		return nil, &Error{Code: CodeForbidden, Message: "http: host " + strconv.Quote(host) + " is not in the plugin's allowed_hosts"}
 	}

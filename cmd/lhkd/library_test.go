@@ -450,6 +450,36 @@ func TestLibraryOverHTTP(t *testing.T) {
 	l.must(t, http.StatusForbidden, "GET", "/v1/assets?tenant=globex", l.alice, nil)
 }
 
+// TestOutboundHTTP: Extism's outbound HTTP reaches only the grant's allowed
+// hosts, and nothing without the http capability.
+func TestOutboundHTTP(t *testing.T) {
+	l := newLibrary(t)
+	intel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"verdict":"malicious"}`)
+	}))
+	t.Cleanup(intel.Close)
+	get := map[string]any{"method": "GET", "url": intel.URL + "/ip/203.0.113.66"}
+	grant := func(body string) {
+		l.must(t, http.StatusOK, "PUT", "/v1/plugins/probe/grant", l.Admin, []byte(body))
+	}
+	grant(`{"capabilities":["http"],"tenants":["acme"],"allowed_hosts":["127.0.0.1"]}`)
+	data, code, msg := l.probe(t, "http", get)
+	if code != "" {
+		t.Fatalf("allowed host: %s %s", code, msg)
+	}
+	if m := data.(map[string]any); m["status"] != 200.0 || !strings.Contains(fmt.Sprint(m["body"]), "malicious") {
+		t.Fatalf("answer = %v", m)
+	}
+	grant(`{"capabilities":["http"],"tenants":["acme"],"allowed_hosts":["intel.example.com"]}`)
+	if _, code, msg := l.probe(t, "http", get); code != "forbidden" || !strings.Contains(msg, "127.0.0.1") {
+		t.Fatalf("host outside allowed_hosts: %q %q", code, msg)
+	}
+	grant(`{"capabilities":[],"tenants":["acme"],"allowed_hosts":["127.0.0.1"]}`)
+	if _, code, _ := l.probe(t, "http", get); code != "forbidden" {
+		t.Fatalf("without the http capability: %q", code)
+	}
+}
+
 // TestUploadUnknownHostFunction: an import of an unknown lhk function is
 // refused at upload with its name.
 func TestUploadUnknownHostFunction(t *testing.T) {
