@@ -299,7 +299,7 @@ func BenchmarkStore(b *testing.B) {
 			`SELECT seq, ts, tenant, raw FROM events WHERE tenant = ? AND ts >= ? AND ts < ?
 				AND src_ip >= '10.2.' AND src_ip < '10.2/' AND json_extract(raw, '$."destination.port"') = 445
 				ORDER BY ts DESC, seq DESC LIMIT ?`,
-			func(from, to time.Time, i int) []any { return []any{"acme", from.UnixNano(), to.UnixNano()} }},
+			func(from, to time.Time, i int) []any { return []any{"acme", from.UnixNano(), to.UnixNano(), 101} }},
 	}
 	for _, c := range cases {
 		b.Run(c.name+"/lhk", func(b *testing.B) {
