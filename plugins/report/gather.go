@@ -1,0 +1,275 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lhk-soc/lhk/pdk"
+)
+
+// Library is the part of the lhk library the report reads. In the plugin it
+// is the host (hostLibrary); in tests a fake.
+type Library interface {
+	Top(pdk.TopRequest) (*pdk.TopResult, error)
+	Count(pdk.CountRequest) (*pdk.CountResult, error)
+	SearchTickets(pdk.TicketQuery) (*pdk.TicketList, error)
+	FilterStats(tenant string, from, to time.Time) ([]pdk.FilterStat, error)
+}
+
+// Rule is a detection counted in the report: an event matches when it matches
+// every condition of one of the alternatives. Alternatives must not overlap,
+// since their counts are added.
+type Rule struct {
+	Name         string
+	Alternatives [][]pdk.Condition
+}
+
+// officeApps are the Office programs whose children are a phishing sign.
+var officeApps = []string{"winword.exe", "excel.exe", "powerpnt.exe", "outlook.exe", "mspub.exe", "onenote.exe"}
+
+// Rules are the detections every report counts.
+var Rules = func() []Rule {
+	office := Rule{Name: "Process started by an Office application"}
+	for _, app := range officeApps {
+		office.Alternatives = append(office.Alternatives, []pdk.Condition{pdk.Exists("process.name"), pdk.Contains("process.parent.name", app)})
+	}
+	return []Rule{
+		{Name: "Failed logons (4625)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "4625")}}},
+		{Name: "Encoded PowerShell", Alternatives: [][]pdk.Condition{
+			{pdk.Contains("process.command_line", "-enc ")},
+			{pdk.Contains("process.command_line", "-encodedcommand")},
+		}},
+		office,
+		{Name: "Credential-dumping tools", Alternatives: [][]pdk.Condition{
+			{pdk.Contains("process.command_line", "mimikatz")},
+			{pdk.Contains("process.command_line", "sekurlsa")},
+		}},
+		{Name: "Audit log cleared (1102)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "1102")}}},
+		{Name: "Service installed (7045)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "7045")}}},
+		{Name: "Run key written", Alternatives: [][]pdk.Condition{{pdk.Contains("registry.path", `\CurrentVersion\Run`)}}},
+	}
+}()
+
+// TopSpec is one "top" list of the report.
+type TopSpec struct {
+	Title string
+	Field string
+}
+
+// Tops are the top lists every report shows.
+var Tops = []TopSpec{
+	{"Hosts", "host.name"},
+	{"Users", "user.name"},
+	{"Destination IPs", "destination.ip"},
+	{"Destination domains", "url.domain"},
+}
+
+// Detection is a rule's result: how many events matched and on which hosts.
+type Detection struct {
+	Name  string
+	Count int64
+	Hosts []pdk.Bucket // the hosts with the most matches, most first
+}
+
+// Top is a top list's result.
+type Top struct {
+	TopSpec
+	Result *pdk.TopResult
+}
+
+// TicketStats counts the tickets opened in the period.
+type TicketStats struct {
+	Total      int
+	ByStatus   map[string]int
+	BySeverity map[string]int
+	Notable    []*pdk.Ticket // high and critical ones, newest first, at most maxNotable
+	Truncated  bool          // more tickets than maxTickets: counts are a lower bound
+}
+
+// Stats is everything one tenant's report shows.
+type Stats struct {
+	Tenant     string
+	Period     Period
+	Total      int64
+	Timeline   []Bucket
+	Datasets   *pdk.TopResult
+	Detections []Detection
+	Tops       []Top
+	Tickets    *TicketStats     // nil when not gathered (see Notes)
+	Filters    []pdk.FilterStat // nil when not gathered (see Notes)
+	Notes      []string         // sections left out and why
+	Calls      int              // host calls made
+}
+
+// Bucket is one row of the timeline.
+type Bucket struct {
+	Period
+	Count int64
+}
+
+// Limits of the gathering, so a report costs a bounded number of calls.
+const (
+	maxTickets  = 5000 // tickets read to count them (10 pages of 500)
+	ticketPage  = 500
+	maxNotable  = 10
+	detectHosts = 5
+)
+
+// Options tune the gathering.
+type Options struct {
+	Loc *time.Location
+	Top int // length of the top lists
+}
+
+// Gather reads a tenant's period from lib. Logs are required; tickets and
+// filters are optional: when refused as forbidden the report notes it and
+// goes on.
+func Gather(lib Library, tenant string, p Period, o Options) (*Stats, error) {
+	if o.Loc == nil {
+		o.Loc = time.UTC
+	}
+	if o.Top <= 0 {
+		o.Top = 10
+	}
+	st := &Stats{Tenant: tenant, Period: p}
+	count := func(p Period, cs []pdk.Condition) (int64, error) {
+		st.Calls++
+		res, err := lib.Count(pdk.CountRequest{Tenant: tenant, Fields: cs, From: p.From, To: p.To})
+		if err != nil {
+			return 0, err
+		}
+		return res.Count, nil
+	}
+	top := func(field string, cs []pdk.Condition, limit int) (*pdk.TopResult, error) {
+		st.Calls++
+		return lib.Top(pdk.TopRequest{Tenant: tenant, Field: field, Fields: cs, From: p.From, To: p.To, Limit: limit})
+	}
+
+	var err error
+	if st.Total, err = count(p, nil); err != nil {
+		return nil, fmt.Errorf("count %s's events: %w", tenant, err)
+	}
+	for _, b := range timeline(p, o.Loc) {
+		n, err := count(b, nil)
+		if err != nil {
+			return nil, fmt.Errorf("count %s's events on %s: %w", tenant, b.From.Format(time.DateOnly), err)
+		}
+		st.Timeline = append(st.Timeline, Bucket{Period: b, Count: n})
+	}
+	if st.Datasets, err = top("event.dataset", nil, 20); err != nil {
+		return nil, fmt.Errorf("top datasets of %s: %w", tenant, err)
+	}
+	for _, r := range Rules {
+		d := Detection{Name: r.Name}
+		for _, alt := range r.Alternatives {
+			// Count first (Top's total would leave out events without
+			// host.name), then ask where only when something matched.
+			n, err := count(p, alt)
+			if err != nil {
+				return nil, fmt.Errorf("detection %q for %s: %w", r.Name, tenant, err)
+			}
+			if n == 0 {
+				continue
+			}
+			d.Count += n
+			hosts, err := top("host.name", alt, detectHosts)
+			if err != nil {
+				return nil, fmt.Errorf("detection %q for %s: %w", r.Name, tenant, err)
+			}
+			d.Hosts = mergeBuckets(d.Hosts, hosts.Buckets)
+		}
+		if len(d.Hosts) > detectHosts {
+			d.Hosts = d.Hosts[:detectHosts]
+		}
+		st.Detections = append(st.Detections, d)
+	}
+	for _, spec := range Tops {
+		res, err := top(spec.Field, nil, o.Top)
+		if err != nil {
+			return nil, fmt.Errorf("top %s of %s: %w", spec.Field, tenant, err)
+		}
+		st.Tops = append(st.Tops, Top{TopSpec: spec, Result: res})
+	}
+
+	st.Tickets, err = gatherTickets(lib, tenant, p, &st.Calls)
+	switch {
+	case pdk.IsForbidden(err):
+		st.Notes = append(st.Notes, "Tickets: not shown, the plugin is not granted tickets.read.")
+	case err != nil:
+		return nil, fmt.Errorf("tickets of %s: %w", tenant, err)
+	}
+
+	st.Calls++
+	st.Filters, err = lib.FilterStats(tenant, p.From, p.To)
+	switch {
+	case pdk.IsForbidden(err):
+		st.Filters = nil
+		st.Notes = append(st.Notes, "Analysis filters: not shown, the plugin is not granted filters.read.")
+	case err != nil:
+		return nil, fmt.Errorf("filter statistics of %s: %w", tenant, err)
+	case st.Filters == nil:
+		st.Filters = []pdk.FilterStat{}
+	}
+	return st, nil
+}
+
+// gatherTickets counts the tickets created in p, page by page, up to
+// maxTickets.
+func gatherTickets(lib Library, tenant string, p Period, calls *int) (*TicketStats, error) {
+	ts := &TicketStats{ByStatus: map[string]int{}, BySeverity: map[string]int{}}
+	q := pdk.TicketQuery{Tenant: tenant, From: &p.From, To: &p.To, Limit: ticketPage}
+	for {
+		*calls++
+		page, err := lib.SearchTickets(q)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range page.Tickets {
+			if ts.Total == maxTickets {
+				ts.Truncated = true
+				return ts, nil
+			}
+			ts.Total++
+			ts.ByStatus[t.Status]++
+			ts.BySeverity[t.Severity]++
+			if (t.Severity == pdk.SeverityHigh || t.Severity == pdk.SeverityCritical) && len(ts.Notable) < maxNotable {
+				ts.Notable = append(ts.Notable, t)
+			}
+		}
+		if !page.Truncated || page.NextCursor == "" {
+			return ts, nil
+		}
+		q.Cursor = page.NextCursor
+	}
+}
+
+// mergeBuckets adds b's counts into a, keeping the result most frequent
+// first (ties by value).
+func mergeBuckets(a, b []pdk.Bucket) []pdk.Bucket {
+	out := slices.Clone(a)
+	for _, x := range b {
+		i := slices.IndexFunc(out, func(y pdk.Bucket) bool { return y.Value == x.Value })
+		if i < 0 {
+			out = append(out, x)
+			continue
+		}
+		out[i].Count += x.Count
+	}
+	slices.SortStableFunc(out, func(x, y pdk.Bucket) int {
+		if x.Count != y.Count {
+			if x.Count > y.Count {
+				return -1
+			}
+			return 1
+		}
+		if x.Value < y.Value {
+			return -1
+		}
+		if x.Value > y.Value {
+			return 1
+		}
+		return 0
+	})
+	return out
+}

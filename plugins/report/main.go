@@ -1,0 +1,31 @@
+// Command report is an lhk plugin that writes the routine customer report: one
+// Markdown report per tenant for a period (by default the previous week),
+// published with the reports system so analysts and customers read it in the
+// UI or download it.
+//
+// Input: JSON {"tenant": "acme", "from": "…", "to": "…"} with RFC 3339 times.
+// "tenant" may be "*" (or absent) for every tenant of the plugin's grant.
+// Without from and to (a cron run) the period is the previous week, Monday
+// 00:00 to Monday 00:00 in UTC or in the configured time zone.
+//
+// Each report holds: event counts by day (a timeline) and by dataset, the
+// detections of the period (failed logons, encoded PowerShell, processes
+// started by Office applications, credential-dumping tools, cleared audit
+// logs, new services, Run keys) with the hosts they were seen on, the top
+// hosts, users and destinations, the tickets opened in the period by status
+// and severity, and the hits of the tenant's analysis filters. Charts are
+// tables with Unicode bars: the report renderer keeps only http, https,
+// mailto and relative image URLs, so data: (SVG) images would be dropped.
+//
+// Capabilities: logs.read and reports.write; tickets.read and filters.read
+// add their sections (without them the report says the section was not
+// granted).
+//
+// Output: JSON {"reports": [{"tenant", "id", "title"}], "errors": [{"tenant",
+// "error"}], "summary": "<markdown>"}.
+//
+// Config: timezone (an IANA name such as "Asia/Tokyo", default UTC) sets the
+// week and day boundaries; top (1–100, default 10) the length of the top lists.
+package main
+
+func main() {}

@@ -1,0 +1,465 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lhk-soc/lhk/pdk"
+)
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestPreviousWeek(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Skipf("no zone database: %v", err)
+	}
+	tests := []struct {
+		name     string
+		now      string
+		loc      *time.Location
+		from, to string
+	}{
+		{"Friday", "2026-11-27T17:44:00Z", time.UTC, "2026-11-16T00:00:00Z", "2026-11-23T00:00:00Z"},
+		{"MondayMidnight", "2026-11-23T00:00:00Z", time.UTC, "2026-11-16T00:00:00Z", "2026-11-23T00:00:00Z"},
+		{"SundayNight", "2026-11-22T23:59:59Z", time.UTC, "2026-11-09T00:00:00Z", "2026-11-16T00:00:00Z"},
+		// Sunday 22:00 UTC is already Monday 07:00 in Tokyo.
+		{"Tokyo", "2026-11-22T22:00:00Z", tokyo, "2026-11-16T00:00:00+09:00", "2026-11-23T00:00:00+09:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := previousWeek(mustTime(t, tt.now), tt.loc)
+			if !p.From.Equal(mustTime(t, tt.from)) || !p.To.Equal(mustTime(t, tt.to)) {
+				t.Errorf("previousWeek(%s) = [%s, %s), want [%s, %s)", tt.now, p.From, p.To, tt.from, tt.to)
+			}
+			if !isWeek(p, tt.loc) {
+				t.Errorf("isWeek(%v) = false", p)
+			}
+		})
+	}
+}
+
+func TestResolvePeriod(t *testing.T) {
+	now := mustTime(t, "2026-11-27T17:44:00Z")
+	tests := []struct {
+		name     string
+		in       Input
+		from, to string
+		err      string
+	}{
+		{name: "Cron", in: Input{}, from: "2026-11-16T00:00:00Z", to: "2026-11-23T00:00:00Z"},
+		{name: "Both", in: Input{From: "2026-11-02T00:00:00Z", To: "2026-11-09T00:00:00Z"}, from: "2026-11-02T00:00:00Z", to: "2026-11-09T00:00:00Z"},
+		{name: "FromOnly", in: Input{From: "2026-11-20T00:00:00Z"}, from: "2026-11-20T00:00:00Z", to: "2026-11-27T17:44:00Z"},
+		{name: "ToOnly", in: Input{To: "2026-11-09T00:00:00Z"}, from: "2026-11-02T00:00:00Z", to: "2026-11-09T00:00:00Z"},
+		{name: "ErrBadTime", in: Input{From: "last monday"}, err: "not an RFC 3339 time"},
+		{name: "ErrReversed", in: Input{From: "2026-11-09T00:00:00Z", To: "2026-11-02T00:00:00Z"}, err: "must be before"},
+		{name: "ErrTooLong", in: Input{From: "2020-01-01T00:00:00Z", To: "2026-01-01T00:00:00Z"}, err: "at most 400 days"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := resolvePeriod(tt.in, now, time.UTC)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.From.Equal(mustTime(t, tt.from)) || !p.To.Equal(mustTime(t, tt.to)) {
+				t.Errorf("period = [%s, %s), want [%s, %s)", p.From, p.To, tt.from, tt.to)
+			}
+		})
+	}
+}
+
+func TestParseInput(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     Input
+		err      bool
+	}{
+		{name: "Empty", in: "", want: Input{}},
+		{name: "Blank", in: " \n", want: Input{}},
+		{name: "Tenant", in: `{"tenant":"acme"}`, want: Input{Tenant: "acme"}},
+		{name: "All", in: `{"tenant":"*","from":"2026-11-02T00:00:00Z","to":"2026-11-09T00:00:00Z"}`, want: Input{Tenant: "*", From: "2026-11-02T00:00:00Z", To: "2026-11-09T00:00:00Z"}},
+		{name: "ErrUnknownField", in: `{"tenants":"acme"}`, err: true},
+		{name: "ErrNotJSON", in: `acme`, err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseInput([]byte(tt.in))
+			if (err != nil) != tt.err {
+				t.Fatalf("err = %v, want error %v", err, tt.err)
+			}
+			if !tt.err && got != tt.want {
+				t.Errorf("parseInput = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTimeline(t *testing.T) {
+	tests := []struct {
+		name     string
+		from, to string
+		want     []string // bucket starts
+		lastEnd  string
+	}{
+		{"Week", "2026-11-16T00:00:00Z", "2026-11-23T00:00:00Z",
+			[]string{"2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22"}, "2026-11-23T00:00:00Z"},
+		{"PartialDays", "2026-11-16T12:00:00Z", "2026-11-18T06:00:00Z",
+			[]string{"2026-11-16", "2026-11-17", "2026-11-18"}, "2026-11-18T06:00:00Z"},
+		{"LongByWeek", "2026-01-05T00:00:00Z", "2026-04-06T00:00:00Z",
+			[]string{"2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26", "2026-02-02", "2026-02-09", "2026-02-16", "2026-02-23", "2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23", "2026-03-30"}, "2026-04-06T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bs := timeline(Period{mustTime(t, tt.from), mustTime(t, tt.to)}, time.UTC)
+			var got []string
+			for i, b := range bs {
+				got = append(got, b.From.Format(time.DateOnly))
+				if i > 0 && !b.From.Equal(bs[i-1].To) {
+					t.Errorf("gap between buckets %d and %d", i-1, i)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("buckets = %v, want %v", got, tt.want)
+			}
+			if !bs[0].From.Equal(mustTime(t, tt.from)) || !bs[len(bs)-1].To.Equal(mustTime(t, tt.lastEnd)) {
+				t.Errorf("buckets span [%s, %s)", bs[0].From, bs[len(bs)-1].To)
+			}
+		})
+	}
+}
+
+func TestTenantsFor(t *testing.T) {
+	tests := []struct {
+		name      string
+		requested string
+		grant     *pdk.Grant
+		want      []string
+		err       string
+	}{
+		{name: "One", requested: "acme", grant: &pdk.Grant{Tenants: []string{"acme"}}, want: []string{"acme"}},
+		{name: "OneWithoutGrant", requested: "acme", want: []string{"acme"}},
+		{name: "Star", requested: "*", grant: &pdk.Grant{Tenants: []string{"globex", "acme", "acme"}}, want: []string{"acme", "globex"}},
+		{name: "Absent", requested: "", grant: &pdk.Grant{Tenants: []string{"acme"}}, want: []string{"acme"}},
+		{name: "ErrNotGranted", requested: "globex", grant: &pdk.Grant{Tenants: []string{"acme"}}, err: "not in the plugin's grant"},
+		{name: "ErrGrantStar", requested: "*", grant: &pdk.Grant{Tenants: []string{"*"}}, err: "name the tenant"},
+		{name: "ErrNoTenants", requested: "*", grant: &pdk.Grant{}, err: "no tenants"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tenantsFor(tt.requested, tt.grant)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("tenantsFor = %v, %v, want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	bars := []struct {
+		n, max int64
+		want   string
+	}{
+		{0, 10, ""}, {10, 10, "████"}, {5, 10, "██"}, {1, 1000, "▏"}, {3, 8, "█▌"}, {20, 10, "████"}, {5, 0, ""},
+	}
+	for _, b := range bars {
+		if got := bar(b.n, b.max, 4); got != b.want {
+			t.Errorf("bar(%d, %d, 4) = %q, want %q", b.n, b.max, got, b.want)
+		}
+	}
+	nums := map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -4500: "-4,500"}
+	for n, want := range nums {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+	codes := map[string]string{"WS01": "`WS01`", "a|b": "`a\\|b`", "x`y": "`` x`y ``", "": "(empty)", "l1\nl2": "`l1 l2`"}
+	for in, want := range codes {
+		if got := code(in); got != want {
+			t.Errorf("code(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := text("<script>*x*</script>"); strings.ContainsAny(strings.NewReplacer(`\<`, "", `\>`, "", `\*`, "").Replace(got), "<>*") {
+		t.Errorf("text left markup: %q", got)
+	}
+	if got := percent(1, 3); got != "33.3%" {
+		t.Errorf("percent(1, 3) = %q", got)
+	}
+}
+
+// fakeLibrary answers from events in memory, with the semantics of the log
+// store (conditions AND-ed; eq exact, contains case-insensitive, exists).
+type fakeLibrary struct {
+	tenant      string
+	events      []pdk.Event
+	tickets     []*pdk.Ticket
+	filters     []pdk.FilterStat
+	ticketsErr  error
+	filtersErr  error
+	calls       int
+	ticketPages int
+}
+
+func (f *fakeLibrary) match(tenant string, from, to time.Time, cs []pdk.Condition) []pdk.Event {
+	var out []pdk.Event
+	for _, e := range f.events {
+		ts := e.Time()
+		if tenant != f.tenant || ts.Before(from) || !ts.Before(to) {
+			continue
+		}
+		ok := true
+		for _, c := range cs {
+			v, has := e[c.Field]
+			s := fmt.Sprint(v)
+			switch c.Op {
+			case pdk.OpExists:
+				ok = ok && has
+			case pdk.OpEq:
+				ok = ok && has && s == fmt.Sprint(c.Value)
+			case pdk.OpContains:
+				ok = ok && has && strings.Contains(strings.ToLower(s), strings.ToLower(fmt.Sprint(c.Value)))
+			default:
+				panic("fake: op " + c.Op)
+			}
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (f *fakeLibrary) Top(r pdk.TopRequest) (*pdk.TopResult, error) {
+	f.calls++
+	counts := map[string]int64{}
+	res := &pdk.TopResult{Field: r.Field, Buckets: []pdk.Bucket{}}
+	for _, e := range f.match(r.Tenant, r.From, r.To, r.Fields) {
+		if v, ok := e[r.Field]; ok {
+			counts[fmt.Sprint(v)]++
+			res.Total++
+		}
+	}
+	for v, n := range counts {
+		res.Buckets = append(res.Buckets, pdk.Bucket{Value: v, Count: n})
+	}
+	slices.SortFunc(res.Buckets, func(a, b pdk.Bucket) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
+	})
+	if len(res.Buckets) > r.Limit {
+		res.Buckets = res.Buckets[:r.Limit]
+	}
+	res.Other = res.Total
+	for _, b := range res.Buckets {
+		res.Other -= b.Count
+	}
+	return res, nil
+}
+
+func (f *fakeLibrary) Count(r pdk.CountRequest) (*pdk.CountResult, error) {
+	f.calls++
+	return &pdk.CountResult{Count: int64(len(f.match(r.Tenant, r.From, r.To, r.Fields)))}, nil
+}
+
+func (f *fakeLibrary) SearchTickets(q pdk.TicketQuery) (*pdk.TicketList, error) {
+	f.calls++
+	f.ticketPages++
+	if f.ticketsErr != nil {
+		return nil, f.ticketsErr
+	}
+	var in []*pdk.Ticket
+	for _, t := range f.tickets {
+		if t.Tenant == q.Tenant && !t.CreatedAt.Before(*q.From) && t.CreatedAt.Before(*q.To) {
+			in = append(in, t)
+		}
+	}
+	start := 0
+	if q.Cursor != "" {
+		fmt.Sscan(q.Cursor, &start)
+	}
+	end := min(start+q.Limit, len(in))
+	list := &pdk.TicketList{Tickets: in[start:end]}
+	if end < len(in) {
+		list.Truncated, list.NextCursor = true, fmt.Sprint(end)
+	}
+	return list, nil
+}
+
+func (f *fakeLibrary) FilterStats(tenant string, from, to time.Time) ([]pdk.FilterStat, error) {
+	f.calls++
+	return f.filters, f.filtersErr
+}
+
+// demoWeek is a small week of acme: background on three hosts, an encoded
+// PowerShell started by Word on WS-017 beaconing to a C2, failed logons.
+func demoWeek(t *testing.T) (*fakeLibrary, Period) {
+	t.Helper()
+	p := Period{mustTime(t, "2026-11-16T00:00:00Z"), mustTime(t, "2026-11-23T00:00:00Z")}
+	f := &fakeLibrary{tenant: "acme"}
+	at := func(day, minute int) string {
+		return p.From.AddDate(0, 0, day).Add(time.Duration(minute) * time.Minute).Format(time.RFC3339)
+	}
+	for day := range 7 {
+		for i := range 20 + day*10 {
+			f.events = append(f.events, pdk.Event{"@timestamp": at(day, i), "event.dataset": "windows.sysmon", "event.code": "1",
+				"host.name": []string{"ACME-WS-001", "ACME-WS-002", "ACME-DC-01"}[i%3], "user.name": "jdoe", "process.name": "chrome.exe"})
+		}
+		f.events = append(f.events, pdk.Event{"@timestamp": at(day, 700), "event.dataset": "windows.security", "event.code": "4625",
+			"host.name": "ACME-FS-01", "user.target.name": "svc_backup"})
+	}
+	f.events = append(f.events,
+		pdk.Event{"@timestamp": at(4, 540), "event.dataset": "windows.sysmon", "event.code": "1", "host.name": "ACME-WS-017", "user.name": "hsato",
+			"process.name": "powershell.exe", "process.parent.name": "WINWORD.EXE", "process.command_line": "powershell.exe -nop -w hidden -enc JABjAGwA"},
+		pdk.Event{"@timestamp": at(4, 541), "event.dataset": "proxy", "host.name": "ACME-WS-017", "user.name": "hsato",
+			"destination.ip": "203.0.113.66", "url.domain": "cdn-update.example-c2.net"},
+		// Outside the period: must not count.
+		pdk.Event{"@timestamp": at(7, 1), "event.dataset": "proxy", "host.name": "ACME-WS-099"},
+	)
+	f.tickets = []*pdk.Ticket{
+		{ID: "T-1", Tenant: "acme", Title: "Encoded PowerShell on ACME-WS-017", Status: "open", Severity: "high", CreatedAt: p.From.Add(100 * time.Hour)},
+		{ID: "T-2", Tenant: "acme", Title: "Backup failures", Status: "resolved", Severity: "low", CreatedAt: p.From.Add(10 * time.Hour)},
+		{ID: "T-0", Tenant: "acme", Title: "Last week's", Status: "closed", Severity: "critical", CreatedAt: p.From.Add(-time.Hour)},
+	}
+	last := p.From.Add(30 * time.Hour)
+	f.filters = []pdk.FilterStat{{Name: "zabbix-dns", Hits: 1200, LastHit: &last}, {Name: "old-scanner", Hits: 0}}
+	return f, p
+}
+
+func TestGather(t *testing.T) {
+	f, p := demoWeek(t)
+	st, err := Gather(f, "acme", p, Options{Top: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 20+30+…+80 = 350 background, 7 failed logons, 2 story events.
+	if st.Total != 359 {
+		t.Errorf("total = %d, want 359", st.Total)
+	}
+	var days []int64
+	for _, d := range st.Timeline {
+		days = append(days, d.Count)
+	}
+	if want := []int64{21, 31, 41, 51, 63, 71, 81}; !slices.Equal(days, want) {
+		t.Errorf("timeline = %v, want %v", days, want)
+	}
+	det := map[string]Detection{}
+	for _, d := range st.Detections {
+		det[d.Name] = d
+	}
+	for name, want := range map[string]int64{"Failed logons (4625)": 7, "Encoded PowerShell": 1, "Process started by an Office application": 1, "Credential-dumping tools": 0} {
+		if det[name].Count != want {
+			t.Errorf("detection %q = %d, want %d", name, det[name].Count, want)
+		}
+	}
+	if h := det["Encoded PowerShell"].Hosts; len(h) != 1 || h[0].Value != "ACME-WS-017" {
+		t.Errorf("encoded PowerShell hosts = %v", h)
+	}
+	if st.Tickets.Total != 2 || st.Tickets.ByStatus["open"] != 1 || st.Tickets.BySeverity["low"] != 1 || len(st.Tickets.Notable) != 1 {
+		t.Errorf("tickets = %+v", st.Tickets)
+	}
+	if st.Calls != f.calls {
+		t.Errorf("calls counted %d, made %d", st.Calls, f.calls)
+	}
+	if st.Calls > 40 {
+		t.Errorf("%d calls for one report; keep it bounded", st.Calls)
+	}
+
+	md := Markdown(st, time.UTC)
+	for _, want := range []string{
+		"# Weekly security report: acme, 2026-11-16 – 2026-11-22",
+		"**Encoded PowerShell**: 1 events on `ACME-WS-017`",
+		"| `203.0.113.66` | 1 |",
+		"| `cdn-update.example-c2.net` | 1 |",
+		"| Sat 2026-11-21 | 71 |",
+		"| `zabbix-dns` | 1,200 |",
+		"| `old-scanner` | 0 | never in the period |",
+		"`T-1` Encoded PowerShell on ACME\\-WS\\-017 (high, open",
+		"| open | 1 |",
+		"Unicode bars",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	for _, never := range []string{"ACME-WS-099", "Last week's", "<svg", "data:"} {
+		if strings.Contains(md, never) {
+			t.Errorf("report contains %q", never)
+		}
+	}
+	if s := Summary(st, "R-1", Title(st, time.UTC)); !strings.Contains(s, "359 events") || !strings.Contains(s, "Encoded PowerShell 1") {
+		t.Errorf("summary = %q", s)
+	}
+}
+
+func TestGatherDegrades(t *testing.T) {
+	f, p := demoWeek(t)
+	f.ticketsErr = &pdk.Error{Code: pdk.CodeForbidden, Message: "capability tickets.read is not granted"}
+	f.filtersErr = &pdk.Error{Code: pdk.CodeForbidden, Message: "capability filters.read is not granted"}
+	st, err := Gather(f, "acme", p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Tickets != nil || st.Filters != nil || len(st.Notes) != 2 {
+		t.Fatalf("tickets %v filters %v notes %v", st.Tickets, st.Filters, st.Notes)
+	}
+	md := Markdown(st, time.UTC)
+	if !strings.Contains(md, "not granted tickets.read") || !strings.Contains(md, "not granted filters.read") {
+		t.Errorf("report does not say what is missing:\n%s", md)
+	}
+
+	f.ticketsErr = &pdk.Error{Code: pdk.CodeUnavailable, Message: "tickets down"}
+	if _, err := Gather(f, "acme", p, Options{}); !pdk.IsUnavailable(err) || !strings.Contains(err.Error(), "tickets of acme") {
+		t.Errorf("unavailable tickets: err = %v", err)
+	}
+}
+
+func TestGatherTicketPages(t *testing.T) {
+	f, p := demoWeek(t)
+	f.tickets = nil
+	for i := range 1234 {
+		f.tickets = append(f.tickets, &pdk.Ticket{ID: fmt.Sprint("T-", i), Tenant: "acme", Status: "open", Severity: []string{"low", "high"}[i%2], CreatedAt: p.From.Add(time.Duration(i) * time.Minute)})
+	}
+	calls := 0
+	ts, err := gatherTickets(f, "acme", p, &calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts.Total != 1234 || ts.BySeverity["high"] != 617 || ts.Truncated || calls != 3 || len(ts.Notable) != maxNotable {
+		t.Errorf("tickets = %d (high %d, truncated %v) in %d calls, notable %d", ts.Total, ts.BySeverity["high"], ts.Truncated, calls, len(ts.Notable))
+	}
+	for i := range maxTickets {
+		f.tickets = append(f.tickets, &pdk.Ticket{Tenant: "acme", CreatedAt: p.From.Add(time.Duration(i) * time.Second)})
+	}
+	if ts, _ := gatherTickets(f, "acme", p, &calls); ts.Total != maxTickets || !ts.Truncated {
+		t.Errorf("over the cap: total %d, truncated %v", ts.Total, ts.Truncated)
+	}
+}
+
+func TestMergeBuckets(t *testing.T) {
+	got := mergeBuckets([]pdk.Bucket{{Value: "a", Count: 3}, {Value: "b", Count: 1}}, []pdk.Bucket{{Value: "b", Count: 5}, {Value: "c", Count: 3}})
+	want := []pdk.Bucket{{Value: "b", Count: 6}, {Value: "a", Count: 3}, {Value: "c", Count: 3}}
+	if !slices.Equal(got, want) {
+		t.Errorf("mergeBuckets = %v, want %v", got, want)
+	}
+}
