@@ -313,7 +313,7 @@ func StoryAlert(start time.Time) []byte {
 	if start.IsZero() {
 		start = DefaultStart
 	}
-	t := StoryTime(start.UTC().Truncate(24*time.Hour)).Add(2*time.Minute + 31*time.Second)
+	t := StoryTime(start.UTC().Truncate(24 * time.Hour)).Add(2*time.Minute + 31*time.Second)
 	a := map[string]any{
 		"id":             Story.AlertID,
 		"tenant":         Story.Tenant,
