@@ -73,12 +73,13 @@ func code(s string) string {
 }
 
 // text makes free text (ticket titles) safe inside a table cell or a list
-// item: no newlines, Markdown punctuation escaped, raw HTML impossible.
+// item: no newlines, and the characters of emphasis, links, code, tables and
+// raw HTML escaped.
 func text(s string) string {
 	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 	var b strings.Builder
 	for _, r := range s {
-		if strings.ContainsRune("\\`*_{}[]()<>#+-.!|~", r) {
+		if strings.ContainsRune("\\`*_[]<>|~", r) {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)

@@ -394,7 +394,7 @@ func TestGather(t *testing.T) {
 		"| Sat 2026-11-21 | 71 |",
 		"| `zabbix-dns` | 1,200 |",
 		"| `old-scanner` | 0 | never in the period |",
-		"`T-1` Encoded PowerShell on ACME\\-WS\\-017 (high, open",
+		"`T-1` Encoded PowerShell on ACME-WS-017 (high, open",
 		"| open | 1 |",
 		"Unicode bars",
 	} {
