@@ -42,20 +42,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"runtime"
-	"sort"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/sqlitedb"
 )
 
 var _ lhk.LogService = (*Store)(nil)
@@ -77,15 +69,13 @@ var migrations embed.FS
 // Store is a log store in one SQLite file. It is safe for concurrent use.
 type Store struct {
 	path   string
-	wdb    *sql.DB // one connection: every write, serialised
-	rdb    *sql.DB // query-only pool: every read
+	sdb    *sqlitedb.DB
+	wdb    *sql.DB // sdb.W: one connection, every write, serialised
+	rdb    *sql.DB // sdb.R: query-only pool, every read
 	budget time.Duration
 
 	idBlock cipher.Block // encrypts row numbers into _id
 	seal    cipher.AEAD  // seals cursors
-
-	closeOnce sync.Once
-	closeErr  error
 }
 
 // Option changes how Open sets up a Store.
@@ -104,57 +94,32 @@ func WithQueryBudget(d time.Duration) Option {
 // Open opens (creating when absent) the log database at path and applies any
 // pending migrations. The directory must exist.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
+	if !sqlitedb.PlainPath(path) {
 		return nil, lhk.Errorf(lhk.EINVALID, "log database path %q: use a plain file path", path)
 	}
-	busy := strconv.FormatInt(BusyTimeout.Milliseconds(), 10)
-	wdb, err := sql.Open(driverName, path+"?_pragma=busy_timeout("+busy+")"+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate")
+	ms, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("open log store %q: %w", path, err)
 	}
-	wdb.SetMaxOpenConns(1)
-	wdb.SetMaxIdleConns(1)
-	wdb.SetConnMaxLifetime(0)
-	wdb.SetConnMaxIdleTime(0)
-
-	s := &Store{path: path, wdb: wdb, budget: DefaultQueryBudget}
+	sdb, err := sqlitedb.Open(ctx, path, ms, sqlitedb.Options{
+		Driver:        driverName,
+		BusyTimeout:   BusyTimeout,
+		WriterPragmas: []string{"cache_size(-65536)"},
+		ReaderPragmas: []string{"cache_size(-16384)"},
+		Name:          "log database",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open log store %q: %w", path, err)
+	}
+	s := &Store{path: path, sdb: sdb, wdb: sdb.W, rdb: sdb.R, budget: DefaultQueryBudget}
 	for _, o := range opts {
 		o(s)
 	}
-	if err := s.init(ctx); err != nil {
-		wdb.Close()
-		return nil, fmt.Errorf("open log store %q: %w", path, err)
-	}
-	rdb, err := sql.Open(driverName, path+"?_pragma=busy_timeout("+busy+")&_pragma=cache_size(-16384)&_query_only=1")
-	if err != nil {
-		wdb.Close()
-		return nil, fmt.Errorf("open log store %q: %w", path, err)
-	}
-	n := max(4, runtime.GOMAXPROCS(0))
-	rdb.SetMaxOpenConns(n)
-	rdb.SetMaxIdleConns(n)
-	s.rdb = rdb
-	if err := rdb.PingContext(ctx); err != nil {
-		s.Close()
+	if err := s.loadKey(ctx); err != nil {
+		sdb.Close()
 		return nil, fmt.Errorf("open log store %q: %w", path, err)
 	}
 	return s, nil
-}
-
-// init checks the journal mode, migrates the schema and loads the key.
-func (s *Store) init(ctx context.Context) error {
-	var mode string
-	if err := s.wdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("read journal mode: %w", err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("journal mode is %q, want wal (is the file system local?)", mode)
-	}
-	if err := s.migrate(ctx); err != nil {
-		return err
-	}
-	return s.loadKey(ctx)
 }
 
 // loadKey reads the store's key, creating it on first use.
@@ -190,102 +155,7 @@ func (s *Store) loadKey(ctx context.Context) error {
 func (s *Store) Path() string { return s.path }
 
 // Close closes both pools. Closing twice is harmless.
-func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		var errs []error
-		if s.rdb != nil {
-			errs = append(errs, s.rdb.Close())
-		}
-		errs = append(errs, s.wdb.Close())
-		s.closeErr = errors.Join(errs...)
-	})
-	return s.closeErr
-}
-
-// migration is one numbered .sql file.
-type migration struct {
-	version int
-	name    string
-}
-
-// migrate applies every embedded migration not yet recorded, each in its own
-// transaction.
-func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER NOT NULL PRIMARY KEY,
-		name       TEXT    NOT NULL,
-		applied_at INTEGER NOT NULL
-	) STRICT`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	ms, err := listMigrations()
-	if err != nil {
-		return err
-	}
-	var newest int
-	if err := s.wdb.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&newest); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if known := ms[len(ms)-1].version; newest > known {
-		return fmt.Errorf("log database schema version %d is newer than this build knows (%d)", newest, known)
-	}
-	for _, m := range ms {
-		if err := s.apply(ctx, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-	}
-	return nil
-}
-
-// apply runs one migration unless it was applied already.
-func (s *Store) apply(ctx context.Context, m migration) error {
-	body, err := migrations.ReadFile("migrations/" + m.name)
-	if err != nil {
-		return err
-	}
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-		m.version, m.name, time.Now().UnixNano()); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// listMigrations returns the embedded migrations in order.
-func listMigrations() ([]migration, error) {
-	ents, err := fs.ReadDir(migrations, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range ents {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %q: name must start with a positive number and _", e.Name())
-		}
-		ms = append(ms, migration{version: v, name: e.Name()})
-	}
-	if len(ms) == 0 {
-		return nil, errors.New("no migrations embedded")
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
+func (s *Store) Close() error { return s.sdb.Close() }
 
 // storeErr turns SQLite's busy errors and interrupts into application errors.
 func (s *Store) storeErr(ctx, budgeted context.Context, err error) error {
@@ -299,15 +169,12 @@ func (s *Store) storeErr(ctx, budgeted context.Context, err error) error {
 		return fmt.Errorf("%w: %w", lhk.Errorf(lhk.ETIMEOUT,
 			"the query ran past its %s budget: narrow the time range or add conditions", s.budget), err)
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch code := se.Code(); {
-		case code&0xff == sqlite3.SQLITE_BUSY, code&0xff == sqlite3.SQLITE_LOCKED:
-			return fmt.Errorf("%w: %w", lhk.Errorf(lhk.EUNAVAILABLE, "log store is busy, try again"), err)
-		case code&0xff == sqlite3.SQLITE_INTERRUPT:
-			return fmt.Errorf("%w: %w", lhk.Errorf(lhk.ETIMEOUT,
-				"the query ran past its %s budget: narrow the time range or add conditions", s.budget), err)
-		}
+	switch {
+	case sqlitedb.IsBusy(err):
+		return fmt.Errorf("%w: %w", lhk.Errorf(lhk.EUNAVAILABLE, "log store is busy, try again"), err)
+	case sqlitedb.IsInterrupt(err):
+		return fmt.Errorf("%w: %w", lhk.Errorf(lhk.ETIMEOUT,
+			"the query ran past its %s budget: narrow the time range or add conditions", s.budget), err)
 	}
 	return err
 }
