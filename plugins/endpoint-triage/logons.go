@@ -78,35 +78,47 @@ func logonType(e pdk.Event) string {
 	return t
 }
 
-// lateral is one source, target and account of network logons.
-type lateral struct {
-	src, srcIP, dst, user, kind string
-	outbound                    bool
-	ev                          []string
-	n                           int
+// Lateral is one source, target, account and kind of logon from a
+// workstation to a server, with what makes it stand out.
+type Lateral struct {
+	Src, SrcIP string // the source host (named from the inventory when known) and address
+	Dst        string // the target server
+	DstName    string // the target's host.name as its events have it
+	User       string
+	Kind       string // "network logon (type 3)"…
+	NTLM       bool   // authenticated with NTLM (pass-the-hash, PsExec with a password) rather than Kerberos
+	Outbound   bool   // made from the triaged host
+	Count      int
+	Evidence   []string
+	// Before is how many logons from SrcIP to DstName the logs hold for the
+	// week before the window; -1 when unknown.
+	Before int
 }
 
-// logonFindings applies the lateral-logon rule: a successful network (type
-// 3), cleartext (8) or remote interactive (10) logon, or an explicit
-// credential logon (4648), from a workstation to a server. Machine accounts
-// and anonymous logons are ignored. host is the triaged host, hostAsset its
-// inventory entry; lookup finds other hosts' entries by name or address. A
-// logon from the triaged host is high when the host has other high findings
-// (stolen credentials in use), else medium.
-func logonFindings(host string, hostAsset *pdk.Asset, logons []pdk.Event, lookup func(string) *pdk.Asset, hostHigh bool) []Finding {
+// lateralCandidates applies the first part of the lateral-logon rule: a
+// successful network (type 3), cleartext (8) or remote interactive (10)
+// logon, or an explicit credential logon (4648), from a workstation to a
+// server, grouped by source, target, account and kind. Machine accounts and
+// anonymous logons are ignored. host is the triaged host, hostAsset its
+// inventory entry (nil when unknown) and ips its addresses; lookup finds
+// other hosts' entries by name or address.
+func lateralCandidates(host string, hostAsset *pdk.Asset, ips []string, logons []pdk.Event, lookup func(string) *pdk.Asset) []*Lateral {
 	isHost := func(name string) bool {
 		short := func(s string) string { s, _, _ = strings.Cut(strings.ToLower(s), "."); return s }
 		return name != "" && short(name) == short(host)
 	}
 	hostIPs := map[string]bool{}
+	for _, ip := range ips {
+		hostIPs[ip] = true
+	}
 	if hostAsset != nil {
 		for _, ip := range hostAsset.IPs {
 			hostIPs[ip] = true
 		}
 	}
 	seen := map[string]bool{}
-	groups := map[string]*lateral{}
-	var order []string
+	groups := map[string]*Lateral{}
+	var out []*Lateral
 	for _, e := range logons {
 		if id := e.ID(); id != "" {
 			if seen[id] {
@@ -115,8 +127,7 @@ func logonFindings(host string, hostAsset *pdk.Asset, logons []pdk.Event, lookup
 			seen[id] = true
 		}
 		code := str(e, "event.code", "EventID")
-		outcome := strings.ToLower(str(e, "event.outcome"))
-		if outcome == "failure" || code == "4625" || code == "4634" || code == "4647" || code == "4672" {
+		if strings.ToLower(str(e, "event.outcome")) == "failure" || code == "4625" || code == "4634" || code == "4647" || code == "4672" {
 			continue
 		}
 		if t := strings.ToLower(str(e, "event.type")); t == "end" || t == "info" {
@@ -154,7 +165,7 @@ func logonFindings(host string, hostAsset *pdk.Asset, logons []pdk.Event, lookup
 		// Name the source from the inventory when only its address is known.
 		var srcAsset *pdk.Asset
 		switch {
-		case isHost(src) || hostIPs[srcIP]:
+		case outbound:
 			srcAsset, src = hostAsset, host
 		case srcIP != "":
 			if srcAsset = lookup(srcIP); srcAsset != nil {
@@ -177,41 +188,81 @@ func logonFindings(host string, hostAsset *pdk.Asset, logons []pdk.Event, lookup
 		if HostRole(srcAsset, src) != RoleWorkstation || HostRole(dstAsset, dst) != RoleServer {
 			continue
 		}
+		dstName := dst
 		if dstAsset != nil && dstAsset.Name != "" {
 			dst = dstAsset.Name
 		}
-		k := strings.ToLower(src + "\x00" + dst + "\x00" + user + "\x00" + kind)
+		ntlm := strings.Contains(strings.ToLower(str(e, "AuthenticationPackageName", "winlog.event_data.AuthenticationPackageName", "LogonProcessName", "winlog.event_data.LogonProcessName")), "ntlm")
+		k := strings.ToLower(src + "\x00" + dst + "\x00" + user + "\x00" + kind + "\x00" + fmt.Sprint(ntlm))
 		g := groups[k]
 		if g == nil {
-			g = &lateral{src: src, srcIP: srcIP, dst: dst, user: user, kind: kind, outbound: outbound}
+			g = &Lateral{Src: src, SrcIP: srcIP, Dst: dst, DstName: dstName, User: user, Kind: kind, NTLM: ntlm, Outbound: outbound, Before: -1}
 			groups[k] = g
-			order = append(order, k)
+			out = append(out, g)
 		}
-		g.n++
-		if len(g.ev) < maxEvidence {
-			g.ev = append(g.ev, eventEvidence(e, fmt.Sprintf("%s on %s as %s from %s", kind, str(e, "host.name"), user, cmp.Or(srcIP, src))))
+		g.Count++
+		if len(g.Evidence) < maxEvidence {
+			g.Evidence = append(g.Evidence, eventEvidence(e, fmt.Sprintf("%s on %s as %s from %s", kind, str(e, "host.name"), user, cmp.Or(srcIP, src))))
 		}
 	}
+	// Outbound and NTLM first: they are the ones worth a look-back.
+	slices.SortStableFunc(out, func(a, b *Lateral) int {
+		rank := func(l *Lateral) int {
+			r := 0
+			if l.Outbound {
+				r -= 2
+			}
+			if l.NTLM {
+				r--
+			}
+			return r
+		}
+		return rank(a) - rank(b)
+	})
+	return out
+}
+
+// lateralFindings applies the second part of the lateral-logon rule. Three
+// signals count: the logon is new (no logon from that address to that
+// server in the week before), it used NTLM, and it was made from the triaged
+// host while that host shows other high-severity findings. Two or more make
+// it high; one, or an unknown history, medium; none (a routine Kerberos logon
+// seen before) low.
+func lateralFindings(cands []*Lateral, hostHigh bool) []Finding {
 	var fs []Finding
-	for _, k := range order {
-		g := groups[k]
-		sev := pdk.SeverityMedium
-		if g.outbound && hostHigh {
+	for _, l := range cands {
+		var signals []string
+		if l.Before == 0 {
+			signals = append(signals, "first logon from this address to this server in a week")
+		}
+		if l.NTLM {
+			signals = append(signals, "NTLM")
+		}
+		if l.Outbound && hostHigh {
+			signals = append(signals, "from a host with high-severity findings")
+		}
+		sev := pdk.SeverityLow
+		switch {
+		case len(signals) >= 2:
 			sev = pdk.SeverityHigh
+		case len(signals) == 1 || l.Before < 0:
+			sev = pdk.SeverityMedium
 		}
-		from := g.src
-		if g.srcIP != "" && !strings.EqualFold(g.srcIP, g.src) {
-			from += " (" + g.srcIP + ")"
+		from := l.Src
+		if l.SrcIP != "" && !strings.EqualFold(l.SrcIP, l.Src) {
+			from += " (" + l.SrcIP + ")"
 		}
-		what := fmt.Sprintf("Lateral movement: %s as %s from workstation %s to server %s", g.kind, g.user, from, g.dst)
-		if g.n > 1 {
-			what += fmt.Sprintf(", %d times", g.n)
+		what := fmt.Sprintf("Lateral movement: %s as %s from workstation %s to server %s", l.Kind, l.User, from, l.Dst)
+		if l.Count > 1 {
+			what += fmt.Sprintf(", %d times", l.Count)
 		}
-		if sev == pdk.SeverityHigh {
-			what += ", from a host with high-severity findings"
+		switch {
+		case len(signals) > 0:
+			what += "; " + strings.Join(signals, ", ")
+		case l.Before > 0:
+			what += fmt.Sprintf("; routine: %d such logons in the week before", l.Before)
 		}
-		fs = append(fs, Finding{Severity: sev, Rule: RuleLateralLogon, What: what, Evidence: g.ev})
+		fs = append(fs, Finding{Severity: sev, Rule: RuleLateralLogon, What: what, Evidence: l.Evidence})
 	}
-	slices.SortStableFunc(fs, func(a, b Finding) int { return strings.Compare(a.What, b.What) })
 	return fs
 }

@@ -147,8 +147,10 @@ var (
 	reServiceCreate = regexp.MustCompile(`(?i)(?:\bsc(?:\.exe)?["']?\s+(?:\\\\\S+\s+)?create\b|\bnew-service\b)`)
 	reRunKey        = regexp.MustCompile(`(?i)\\(?:software\\(?:wow6432node\\)?microsoft\\windows\\currentversion\\(?:run|runonce|runonceex|runservices|runservicesonce|policies\\explorer\\run)|software\\microsoft\\windows nt\\currentversion\\winlogon\\(?:userinit|shell))(?:\\|$)`)
 	reServiceKey    = regexp.MustCompile(`(?i)\\system\\(?:currentcontrolset|controlset\d{3})\\services\\([^\\]+)\\imagepath$`)
-	// suspiciousData are words that make a persistence entry high severity.
-	suspiciousData = []string{`\appdata\`, `\temp\`, `\users\public\`, `\programdata\`, `powershell`, `pwsh`,
+	// suspiciousData are words that make a persistence entry high severity:
+	// script hosts and LOLBins, encoded commands, URLs, world-writable or
+	// temporary folders. (AppData alone is not: Teams and Zoom live there.)
+	suspiciousData = []string{`\temp\`, `\users\public\`, `powershell`, `pwsh`,
 		`cmd.exe /c`, `cmd /c`, `mshta`, `wscript`, `cscript`, `rundll32`, `regsvr32`, ` -enc`, ` -e `, `http://`, `https://`, `frombase64string`}
 )
 
@@ -327,8 +329,11 @@ func suspicious(s string) bool {
 
 // registryFindings applies the persistence rules to registry changes: Run
 // keys and service ImagePaths. They are high when the value or the writing
-// process is suspect (a script host or shell, a user-writable path, an
-// encoded command, a URL), else medium. Deletions are ignored.
+// process is suspect (a script host or shell writing, or a value running a
+// script host, an encoded command, a URL, something in Temp or
+// Users\Public); low when an installed program registers itself (the
+// writer, under Program Files or Windows, is the program the value starts, as
+// OneDrive does); else medium. Deletions are ignored.
 func registryFindings(reg []pdk.Event, procs []*proc) []Finding {
 	byPID := map[string]*proc{}
 	for _, p := range procs {
@@ -337,45 +342,54 @@ func registryFindings(reg []pdk.Event, procs []*proc) []Finding {
 	var fs []Finding
 	for _, e := range reg {
 		path := str(e, "registry.path", "registry.key", "TargetObject", "winlog.event_data.TargetObject")
-		action := strings.ToLower(str(e, "event.action", "EventType", "winlog.event_data.EventType") + " " + str(e, "event.type"))
-		if path == "" || strings.Contains(action, "delet") {
+		typ := strings.ToLower(str(e, "EventType", "winlog.event_data.EventType", "event.type"))
+		if path == "" || strings.Contains(typ, "delet") {
 			continue
 		}
 		data := strings.Join(strs(e, "registry.data.strings"), " ")
 		if data == "" {
 			data = str(e, "Details", "winlog.event_data.Details", "registry.value_data")
 		}
+		writerPath := strings.ToLower(str(e, "process.executable", "Image"))
 		writer := baseName(str(e, "process.name", "process.executable", "Image"))
 		if writer == "" {
 			if p := byPID[str(e, "process.pid")]; p != nil {
 				writer = p.Name
 			}
 		}
-		sev := pdk.SeverityMedium
-		if suspicious(strings.ToLower(data)) || nameIn(writer, suspiciousWriters) {
-			sev = pdk.SeverityHigh
+		rule, what := "", ""
+		switch {
+		case reRunKey.MatchString(path):
+			rule, what = RuleRunKeyPersistence, "Run-key persistence: "+path+" set"
+		case reServiceKey.MatchString(path):
+			rule, what = RuleServicePersistence, "Service persistence: ImagePath of service "+reServiceKey.FindStringSubmatch(path)[1]+" set"
+		default:
+			continue
 		}
-		by := ""
+		sev := pdk.SeverityMedium
+		switch {
+		case suspicious(strings.ToLower(data)) || nameIn(writer, suspiciousWriters):
+			sev = pdk.SeverityHigh
+		case installed(writerPath) && strings.Contains(strings.ToLower(data), writerPath):
+			sev = pdk.SeverityLow
+		}
 		if writer != "" {
-			by = " by " + writer
+			what += " by " + writer
 		}
 		detail := path
 		if data != "" {
 			detail += " = " + clip(data, 200)
+			what += " to " + code(clip(data, 160))
 		}
-		switch {
-		case reRunKey.MatchString(path):
-			fs = append(fs, Finding{Severity: sev, Rule: RuleRunKeyPersistence,
-				What:     fmt.Sprintf("Run-key persistence: %s set%s", path, by),
-				Evidence: []string{eventEvidence(e, detail)}})
-		case reServiceKey.MatchString(path):
-			svc := reServiceKey.FindStringSubmatch(path)[1]
-			fs = append(fs, Finding{Severity: sev, Rule: RuleServicePersistence,
-				What:     fmt.Sprintf("Service persistence: ImagePath of service %s set%s", svc, by),
-				Evidence: []string{eventEvidence(e, detail)}})
-		}
+		fs = append(fs, Finding{Severity: sev, Rule: rule, What: what, Evidence: []string{eventEvidence(e, detail)}})
 	}
 	return mergeFindings(fs)
+}
+
+// installed reports whether a lower-case executable path is under Program
+// Files or Windows, where only administrators install.
+func installed(path string) bool {
+	return strings.HasPrefix(path, `c:\program files\`) || strings.HasPrefix(path, `c:\program files (x86)\`) || strings.HasPrefix(path, `c:\windows\`)
 }
 
 // mergeFindings joins findings of the same rule and description, keeping

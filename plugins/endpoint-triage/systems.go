@@ -35,4 +35,6 @@ func (pdkSystems) SearchFields(req pdk.FieldSearchRequest) (*pdk.SearchResult, e
 
 func (pdkSystems) Top(req pdk.TopRequest) (*pdk.TopResult, error) { return pdk.Logs.Top(req) }
 
+func (pdkSystems) Count(req pdk.CountRequest) (*pdk.CountResult, error) { return pdk.Logs.Count(req) }
+
 func (pdkSystems) Logf(level pdk.Level, format string, args ...any) { pdk.Logf(level, format, args...) }

@@ -44,6 +44,8 @@ const (
 	maxOutboundLogons  = 200 // logon events read per address of the host
 	maxEvidence        = 10  // evidence entries kept per finding
 	prevalenceLookback = 24 * time.Hour
+	maxLogonHistory    = 5 // logon histories counted per triage
+	logonLookback      = 7 * 24 * time.Hour
 )
 
 // DefaultConfig is the configuration without any key set.
@@ -154,6 +156,7 @@ type Systems interface {
 	Collect(req pdk.CollectRequest) (*pdk.Collection, error)
 	SearchFields(req pdk.FieldSearchRequest) (*pdk.SearchResult, error)
 	Top(req pdk.TopRequest) (*pdk.TopResult, error)
+	Count(req pdk.CountRequest) (*pdk.CountResult, error)
 	Logf(level pdk.Level, format string, args ...any)
 }
 
@@ -246,7 +249,8 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 	// Lateral movement: logons on this host, and logons elsewhere from its
 	// addresses.
 	logons := slices.Clone(col.Logons)
-	for _, ip := range hostIPs(out.Asset, col.Network, cfg.LogonSearches) {
+	ips := hostIPs(out.Asset, col.Network, cfg.LogonSearches)
+	for _, ip := range ips {
 		res, err := sys.SearchFields(pdk.FieldSearchRequest{Tenant: in.Tenant,
 			Fields: []pdk.Condition{pdk.Eq("event.category", "authentication"), pdk.Eq("source.ip", ip)},
 			From:   out.From, To: out.To, Limit: maxOutboundLogons})
@@ -261,7 +265,23 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 	}
 	out.Counts["logons_from_host"] = len(logons) - len(col.Logons)
 	hostHigh := slices.ContainsFunc(fs, func(f Finding) bool { return f.Severity == pdk.SeverityHigh })
-	fs = append(fs, logonFindings(in.Host, out.Asset, logons, assets.lookup, hostHigh)...)
+	lats := lateralCandidates(in.Host, out.Asset, ips, logons, assets.lookup)
+	checked := 0
+	for _, l := range lats {
+		if l.SrcIP == "" || checked == maxLogonHistory {
+			continue
+		}
+		checked++
+		n, err := sys.Count(pdk.CountRequest{Tenant: in.Tenant,
+			Fields: []pdk.Condition{pdk.Eq("event.code", "4624"), pdk.Eq("host.name", l.DstName), pdk.Eq("source.ip", l.SrcIP)},
+			From:   out.From.Add(-logonLookback), To: out.From})
+		if err != nil {
+			note("logon history of %s to %s: %v", l.SrcIP, l.DstName, err)
+			continue
+		}
+		l.Before = int(n.Count)
+	}
+	fs = append(fs, lateralFindings(lats, hostHigh)...)
 
 	sortFindings(fs)
 	out.Findings = fs

@@ -94,6 +94,8 @@ func TestRegistryFindings(t *testing.T) {
 	}{
 		{"RunKeyByPowerShell", pdk.Event{"_id": "r1", "registry.path": runKey, "process.name": "powershell.exe", "Details": `C:\Users\hsato\AppData\Roaming\upd.exe`}, "run-key-persistence/high"},
 		{"RunKeyRawSysmon", pdk.Event{"TargetObject": `HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\RunOnce\x`, "Image": `C:\Tools\setup.exe`, "Details": `C:\Program Files\Tool\tool.exe`}, "run-key-persistence/medium"},
+		{"SelfRegistration", pdk.Event{"TargetObject": `HKU\S-1\Software\Microsoft\Windows\CurrentVersion\Run\OneDrive`, "Image": `C:\Program Files\Microsoft OneDrive\OneDrive.exe`, "Details": `"C:\Program Files\Microsoft OneDrive\OneDrive.exe" /background`}, "run-key-persistence/low"},
+		{"TeamsInAppData", pdk.Event{"TargetObject": `HKU\S-1\Software\Microsoft\Windows\CurrentVersion\Run\com.squirrel.Teams.Teams`, "Image": `C:\Users\u\AppData\Local\Microsoft\Teams\current\Teams.exe`, "Details": `C:\Users\u\AppData\Local\Microsoft\Teams\Update.exe --processStart "Teams.exe"`}, "run-key-persistence/medium"},
 		{"RunKeyDataList", pdk.Event{"registry.path": runKey, "registry.data.strings": []any{"powershell -w hidden -enc AAAA"}}, "run-key-persistence/high"},
 		{"RunKeyDeleted", pdk.Event{"registry.path": runKey, "event.action": "registry-key-created-or-deleted", "EventType": "DeleteValue"}, ""},
 		{"ServiceImagePath", pdk.Event{"registry.path": `HKLM\System\CurrentControlSet\Services\evilsvc\ImagePath`, "Details": `%COMSPEC% /c powershell -enc AAAA`}, "service-persistence/high"},
@@ -227,7 +229,7 @@ func TestHostRole(t *testing.T) {
 	}
 }
 
-func TestLogonFindings(t *testing.T) {
+func TestLateralLogons(t *testing.T) {
 	ws := &pdk.Asset{Name: "ACME-WS-017", IPs: []string{"10.20.1.17"}, OS: "Windows 11"}
 	inventory := map[string]*pdk.Asset{
 		"acme-fs-01": {Name: "ACME-FS-01", IPs: []string{"10.20.0.10"}, OS: "Windows Server 2022"},
@@ -236,32 +238,45 @@ func TestLogonFindings(t *testing.T) {
 	lookup := func(h string) *pdk.Asset { return inventory[strings.ToLower(h)] }
 	logon := func(host, typ, user, src string, extra ...any) pdk.Event {
 		e := pdk.Event{"_id": host + user + typ, "@timestamp": at(0), "host.name": host, "event.code": "4624", "event.category": "authentication",
-			"event.outcome": "success", "winlog.logon.type": typ, "user.target.name": user, "user.target.domain": "ACME", "source.ip": src}
+			"event.outcome": "success", "winlog.logon.type": typ, "user.target.name": user, "user.target.domain": "ACME", "source.ip": src,
+			"AuthenticationPackageName": "Kerberos"}
 		for i := 0; i < len(extra); i += 2 {
 			e[extra[i].(string)] = extra[i+1]
 		}
 		return e
 	}
+	ntlm := []any{"AuthenticationPackageName", "NTLM"}
 	tests := []struct {
 		name     string
 		host     string
 		asset    *pdk.Asset
 		ev       pdk.Event
+		before   int
 		hostHigh bool
 		want     string // severity, "" for none
 	}{
-		{"OutboundAfterCompromise", "ACME-WS-017", ws, logon("ACME-FS-01", "Network", "hsato", "10.20.1.17"), true, pdk.SeverityHigh},
-		{"OutboundQuietHost", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), false, pdk.SeverityMedium},
-		{"InboundToServer", "ACME-FS-01", inventory["acme-fs-01"], logon("ACME-FS-01", "RemoteInteractive", "jdoe", "10.20.1.30"), true, pdk.SeverityMedium},
-		{"Interactive", "ACME-WS-017", ws, logon("ACME-FS-01", "Interactive", "hsato", "10.20.1.17"), true, ""},
-		{"MachineAccount", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "ACME-WS-017$", "10.20.1.17"), true, ""},
-		{"Failed", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17", "event.outcome", "failure"), true, ""},
-		{"WorkstationToWorkstation", "ACME-WS-017", ws, logon("ACME-WS-030", "3", "hsato", "10.20.1.17"), true, ""},
-		{"ExplicitCredentials", "ACME-WS-017", ws, pdk.Event{"host.name": "ACME-WS-017", "event.code": "4648", "user.target.name": "admin", "TargetServerName": "ACME-FS-01"}, true, pdk.SeverityHigh},
+		{"StoryNTLMNewAfterCompromise", "ACME-WS-017", ws, logon("ACME-FS-01", "Network", "hsato", "10.20.1.17", ntlm...), 0, true, pdk.SeverityHigh},
+		{"NewAfterCompromise", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), 0, true, pdk.SeverityHigh},
+		{"RoutineAfterCompromise", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), 12, true, pdk.SeverityMedium},
+		{"RoutineQuietHost", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), 12, false, pdk.SeverityLow},
+		{"NewQuietHost", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), 0, false, pdk.SeverityMedium},
+		{"UnknownHistory", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), -1, false, pdk.SeverityMedium},
+		{"InboundToServerNTLMNew", "ACME-FS-01", inventory["acme-fs-01"], logon("ACME-FS-01", "RemoteInteractive", "jdoe", "10.20.1.30", ntlm...), 0, true, pdk.SeverityHigh},
+		{"InboundToServerRoutine", "ACME-FS-01", inventory["acme-fs-01"], logon("ACME-FS-01", "10", "jdoe", "10.20.1.30"), 3, true, pdk.SeverityLow},
+		{"Interactive", "ACME-WS-017", ws, logon("ACME-FS-01", "Interactive", "hsato", "10.20.1.17"), 0, true, ""},
+		{"MachineAccount", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "ACME-WS-017$", "10.20.1.17"), 0, true, ""},
+		{"Failed", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17", "event.outcome", "failure"), 0, true, ""},
+		{"Loopback", "ACME-FS-01", inventory["acme-fs-01"], logon("ACME-FS-01", "3", "hsato", "127.0.0.1"), 0, true, ""},
+		{"WorkstationToWorkstation", "ACME-WS-017", ws, logon("ACME-WS-030", "3", "hsato", "10.20.1.17"), 0, true, ""},
+		{"ExplicitCredentials", "ACME-WS-017", ws, pdk.Event{"host.name": "ACME-WS-017", "event.code": "4648", "user.target.name": "admin", "TargetServerName": "ACME-FS-01"}, -1, true, pdk.SeverityMedium},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := logonFindings(tt.host, tt.asset, []pdk.Event{tt.ev}, lookup, tt.hostHigh)
+			cands := lateralCandidates(tt.host, tt.asset, nil, []pdk.Event{tt.ev}, lookup)
+			for _, c := range cands {
+				c.Before = tt.before
+			}
+			fs := lateralFindings(cands, tt.hostHigh)
 			got := ""
 			if len(fs) > 0 {
 				got = fs[0].Severity
@@ -273,6 +288,12 @@ func TestLogonFindings(t *testing.T) {
 				t.Errorf("what = %q", fs[0].What)
 			}
 		})
+	}
+	// Without an inventory entry the host's searched addresses make a logon
+	// outbound.
+	cands := lateralCandidates("ACME-WS-017", nil, []string{"10.20.1.17"}, []pdk.Event{logon("ACME-FS-01", "3", "hsato", "10.20.1.17")}, lookup)
+	if len(cands) != 1 || !cands[0].Outbound || cands[0].Src != "ACME-WS-017" || cands[0].DstName != "ACME-FS-01" {
+		t.Errorf("candidates = %+v", cands)
 	}
 }
 
@@ -357,6 +378,8 @@ type fakeSystems struct {
 	comments []string
 	added    []pdk.Observable
 	tops     int
+	before   int // answer of Count
+	counts   []pdk.CountRequest
 }
 
 func (f *fakeSystems) Grant() (*pdk.Grant, error) { return &f.grant, nil }
@@ -397,6 +420,10 @@ func (f *fakeSystems) Top(req pdk.TopRequest) (*pdk.TopResult, error) {
 		bs = append(bs, pdk.Bucket{Value: fmt.Sprint("H", i), Count: 1})
 	}
 	return &pdk.TopResult{Field: req.Field, Buckets: bs}, nil
+}
+func (f *fakeSystems) Count(req pdk.CountRequest) (*pdk.CountResult, error) {
+	f.counts = append(f.counts, req)
+	return &pdk.CountResult{Count: int64(f.before)}, nil
 }
 func (f *fakeSystems) Logf(pdk.Level, string, ...any) {}
 
@@ -450,6 +477,10 @@ func TestTriageTicket(t *testing.T) {
 	}
 	if want := []pdk.Observable{{Type: "ip", Value: "203.0.113.66"}, {Type: "domain", Value: "cdn-update.example-c2.net"}}; !slices.Equal(sys.added, want) {
 		t.Errorf("observables = %v, want %v", sys.added, want)
+	}
+	if len(sys.counts) != 1 || fmt.Sprint(sys.counts[0].Fields) != fmt.Sprint([]pdk.Condition{pdk.Eq("event.code", "4624"), pdk.Eq("host.name", "ACME-FS-01"), pdk.Eq("source.ip", "10.20.1.17")}) ||
+		!sys.counts[0].To.Equal(out.From) {
+		t.Errorf("logon history requests = %+v", sys.counts)
 	}
 	if out.Counts["findings_high"] != 5 || out.Counts["logons_from_host"] != 1 {
 		t.Errorf("counts = %v", out.Counts)
