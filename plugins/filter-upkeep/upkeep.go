@@ -163,10 +163,21 @@ var Markers = func() []Marker {
 			{pdk.Contains("process.command_line", "mimikatz")},
 			{pdk.Contains("process.command_line", "sekurlsa")},
 		}},
-		{Name: "a Run key written", Alternatives: [][]pdk.Condition{{pdk.Contains("registry.path", `\CurrentVersion\Run`)}}},
+		{Name: "a Run key starting a script", Alternatives: runKeyScripts},
 		{Name: "a cleared audit log (1102)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "1102")}}},
 		{Name: "a new service (7045)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "7045")}}},
 	}
+}()
+
+// runKeyScripts match a Run key (persistence at logon) set to start a script
+// interpreter. "Details" is the value Sysmon 13 logs; Run keys of ordinary
+// programs (OneDrive, Teams) do not match.
+var runKeyScripts = func() [][]pdk.Condition {
+	var alts [][]pdk.Condition
+	for _, interp := range []string{"powershell", "mshta", "wscript"} {
+		alts = append(alts, []pdk.Condition{pdk.Contains("registry.path", `\CurrentVersion\Run`), pdk.Contains("Details", interp)})
+	}
+	return alts
 }()
 
 // Shape is a kind of noise pattern: the events sharing a value of First and

@@ -47,8 +47,19 @@ var Rules = func() []Rule {
 		}},
 		{Name: "Audit log cleared (1102)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "1102")}}},
 		{Name: "Service installed (7045)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "7045")}}},
-		{Name: "Run key written", Alternatives: [][]pdk.Condition{{pdk.Contains("registry.path", `\CurrentVersion\Run`)}}},
+		{Name: "Run key starting a script", Alternatives: runKeyScripts},
 	}
+}()
+
+// runKeyScripts match a Run key (persistence at logon) set to start a script
+// interpreter. "Details" is the value Sysmon 13 logs; Run keys of ordinary
+// programs (OneDrive, Teams) do not match.
+var runKeyScripts = func() [][]pdk.Condition {
+	var alts [][]pdk.Condition
+	for _, interp := range []string{"powershell", "mshta", "wscript"} {
+		alts = append(alts, []pdk.Condition{pdk.Contains("registry.path", `\CurrentVersion\Run`), pdk.Contains("Details", interp)})
+	}
+	return alts
 }()
 
 // TopSpec is one "top" list of the report.
@@ -59,10 +70,10 @@ type TopSpec struct {
 
 // Tops are the top lists every report shows.
 var Tops = []TopSpec{
-	{"Hosts", "host.name"},
-	{"Users", "user.name"},
-	{"Destination IPs", "destination.ip"},
-	{"Destination domains", "url.domain"},
+	{"hosts", "host.name"},
+	{"users", "user.name"},
+	{"destination IPs", "destination.ip"},
+	{"destination domains", "url.domain"},
 }
 
 // Detection is a rule's result: how many events matched and on which hosts.

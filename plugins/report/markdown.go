@@ -143,7 +143,7 @@ func Markdown(st *Stats, loc *time.Location) string {
 	}
 
 	for _, t := range st.Tops {
-		w("\n## Top %s\n\n", strings.ToLower(t.Title))
+		w("\n## Top %s\n\n", t.Title)
 		topTable(&b, t.Field, t.Result, st.Total)
 	}
 

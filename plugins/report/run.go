@@ -39,11 +39,9 @@ func run() int32 {
 		if err != nil {
 			return err
 		}
-		var grant *pdk.Grant
-		if in.Tenant == "" || in.Tenant == "*" {
-			if grant, err = pdk.CurrentGrant(); err != nil {
-				return fmt.Errorf("read the plugin's grant: %w", err)
-			}
+		grant, err := pdk.CurrentGrant()
+		if err != nil {
+			return fmt.Errorf("read the plugin's grant: %w", err)
 		}
 		tenants, err := tenantsFor(in.Tenant, grant)
 		if err != nil {

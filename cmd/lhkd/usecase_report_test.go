@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	demodata "github.com/lhk-soc/lhk/demo"
+)
+
+// usecase is a daemon holding the demo data of both tenants, alice (an
+// analyst who may work on acme and globex) and a notification receiver on
+// channel "soc".
+type usecase struct {
+	*testDaemon
+	alice string
+	notes chan map[string]any
+	start time.Time // the first day of the data: six days before today
+	stats demodata.Stats
+}
+
+// newUsecase starts a daemon and ingests a week of demo data ending
+// tomorrow, with eventsPerDay background events a day per tenant. The data
+// ends after now so that tickets and filters the test creates (the stores
+// stamp them with the real clock) fall inside the week.
+func newUsecase(t *testing.T, eventsPerDay int) *usecase {
+	t.Helper()
+	notes := make(chan map[string]any, 16)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		notes <- m
+	}))
+	t.Cleanup(recv.Close)
+	d := startDaemon(t, t.TempDir(), "--notify", "soc="+recv.URL)
+	u := &usecase{testDaemon: d, notes: notes, start: time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -6)}
+	u.alice = d.user(t, "alice", "analyst")
+	d.must(t, http.StatusOK, "PATCH", "/v1/users/alice", d.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","filters.read","filters.write","tickets.read","tickets.write","reports.write","notify.send"],"tenants":["acme","globex"]}}`))
+
+	var buf bytes.Buffer
+	st, err := demodata.Generate(demodata.Options{Start: u.start, Days: 7, EventsPerDay: eventsPerDay, Seed: 7}, &buf)
+	if err != nil {
+		t.Fatalf("demodata.Generate: %v", err)
+	}
+	u.stats = st
+	r := d.must(t, http.StatusOK, "POST", "/v1/logs", d.Admin, buf.Bytes()).JSON(t)
+	if r["accepted"] != float64(st.Events) || r["rejected"] != 0.0 {
+		t.Fatalf("ingest of %d demo events = %v", st.Events, r)
+	}
+	return u
+}
+
+// install uploads the plugin in plugins/<name> as alice and grants it caps on
+// acme only.
+func (u *usecase) install(t *testing.T, name string, caps ...string) {
+	t.Helper()
+	if r := u.upload(t, u.alice, name, "plugins/"+name); r.Status != http.StatusCreated {
+		t.Fatalf("upload %s = %d %s", name, r.Status, r.Body)
+	}
+	grant, _ := json.Marshal(map[string]any{"capabilities": caps, "tenants": []string{"acme"}})
+	u.must(t, http.StatusOK, "PUT", "/v1/plugins/"+name+"/grant", u.alice, grant)
+}
+
+// call posts JSON to a library route as admin and decodes the answer.
+func (u *usecase) call(t *testing.T, path string, req any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(req)
+	return u.must(t, http.StatusOK, "POST", path, u.Admin, b).JSON(t)
+}
+
+// count counts a tenant's events in the data's week matching conds.
+func (u *usecase) count(t *testing.T, tenant string, conds ...[]any) int {
+	t.Helper()
+	all := []any{}
+	for _, c := range conds {
+		all = append(all, c...)
+	}
+	r := u.call(t, "/v1/logs/count", map[string]any{"tenant": tenant, "fields": all,
+		"from": u.start.AddDate(0, 0, -30).Format(time.RFC3339), "to": u.start.AddDate(0, 0, 8).Format(time.RFC3339)})
+	return int(r["count"].(float64))
+}
+
+// invocationLogs returns the log lines of the invocation that answered r.
+func (u *usecase) invocationLogs(t *testing.T, r response) string {
+	t.Helper()
+	id := r.Header.Get("X-Lhk-Invocation")
+	inv := u.must(t, http.StatusOK, "GET", "/v1/invocations/"+id, u.alice, nil).JSON(t)
+	b, _ := json.Marshal(inv["logs"])
+	return string(b)
+}
+
+// globexNames are globex's hosts and users that acme does not share.
+func globexNames() []string {
+	acme := append(demodata.Hosts(demodata.TenantAcme), demodata.Users(demodata.TenantAcme)...)
+	var out []string
+	for _, n := range append(demodata.Hosts(demodata.TenantGlobex), demodata.Users(demodata.TenantGlobex)...) {
+		if !slices.Contains(acme, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// assertNoGlobex fails when text names globex, its hosts or its users.
+func assertNoGlobex(t *testing.T, what, text string) {
+	t.Helper()
+	for _, n := range append(globexNames(), "globex", "GLOBEX") {
+		if strings.Contains(text, n) {
+			t.Errorf("%s mentions globex's %q", what, n)
+		}
+	}
+}
+
+// TestUseCaseReport: the weekly report of acme, from the demo data, names
+// the attack's host and C2 in its detections and tops, counts the tickets
+// opened and the filters' hits, and holds nothing of globex.
+func TestUseCaseReport(t *testing.T) {
+	u := newUsecase(t, 1500)
+	u.install(t, "report", "logs.read", "tickets.read", "filters.read", "reports.write")
+
+	// Tickets of both tenants; one acme ticket resolved.
+	high := u.call(t, "/v1/tickets/create", map[string]any{"tenant": "acme", "title": "Encoded PowerShell on " + demodata.Story.PatientZeroHost, "severity": "high"})
+	low := u.call(t, "/v1/tickets/create", map[string]any{"tenant": "acme", "title": "Backup agent logon failures", "severity": "low"})
+	u.call(t, "/v1/tickets/update", map[string]any{"tenant": "acme", "id": low["id"], "status": "resolved"})
+	u.call(t, "/v1/tickets/create", map[string]any{"tenant": "globex", "title": "GLOBEX board laptop stolen", "severity": "critical"})
+	// A filter of acme for one noise pattern, and one of globex.
+	for _, n := range demodata.Noise {
+		if n.Name == demodata.NoiseMonitoringDNS {
+			u.call(t, "/v1/filters/upsert", map[string]any{"tenant": n.Tenant, "name": n.Tenant + "-zabbix-dns", "conditions": n.Conditions, "reason": n.Description})
+		}
+	}
+
+	from, to := u.start.Format(time.RFC3339), u.start.AddDate(0, 0, 7).Format(time.RFC3339)
+	res := u.must(t, http.StatusOK, "POST", "/v1/plugins/report/invoke", u.alice, []byte(fmt.Sprintf(`{"tenant":"acme","from":%q,"to":%q}`, from, to)))
+	var out struct {
+		Reports []struct{ Tenant, ID, Title string }
+		Summary string
+	}
+	if err := json.Unmarshal(res.Body, &out); err != nil {
+		t.Fatalf("output: %v: %s", err, res.Body)
+	}
+	if len(out.Reports) != 1 || out.Reports[0].Tenant != "acme" || out.Reports[0].ID == "" || !strings.Contains(out.Summary, out.Reports[0].ID) {
+		t.Fatalf("output = %s", res.Body)
+	}
+	if logs := u.invocationLogs(t, res); !strings.Contains(logs, "published "+out.Reports[0].ID+" for acme") {
+		t.Errorf("logs do not say what was published: %s", logs)
+	}
+	rep := u.must(t, http.StatusOK, "GET", "/v1/reports/"+out.Reports[0].ID+"?tenant=acme", u.alice, nil).JSON(t)
+	md, html := rep["markdown"].(string), rep["html"].(string)
+	if rep["plugin"] != "report" || rep["title"] != out.Reports[0].Title {
+		t.Errorf("report record = plugin %v, title %v", rep["plugin"], rep["title"])
+	}
+
+	section := func(title string) string {
+		_, after, ok := strings.Cut(md, "\n## "+title+"\n")
+		if !ok {
+			t.Fatalf("report has no section %q:\n%s", title, md)
+		}
+		s, _, _ := strings.Cut(after, "\n## ")
+		return s
+	}
+	det := section("Detections")
+	for _, want := range []string{"Encoded PowerShell", "Process started by an Office application", "Run key starting a script", "Service installed (7045)"} {
+		line := lineWith(det, "| "+want+" |")
+		if line == "" || strings.Contains(line, "| 0 |") {
+			t.Errorf("detection %q did not fire: %q", want, line)
+		}
+	}
+	if line := lineWith(det, "| Encoded PowerShell |"); !strings.Contains(line, "`"+demodata.Story.PatientZeroHost+"`") {
+		t.Errorf("encoded PowerShell not placed on %s: %q", demodata.Story.PatientZeroHost, line)
+	}
+	if line := lineWith(det, "| Failed logons (4625) |"); strings.Contains(line, "| 0 |") {
+		t.Errorf("failed logons of the backup agent not counted: %q", line)
+	}
+	if !strings.Contains(section("Top destination IPs"), "`"+demodata.Story.C2IP+"`") {
+		t.Errorf("C2 %s not among the top destination IPs:\n%s", demodata.Story.C2IP, section("Top destination IPs"))
+	}
+	if !strings.Contains(section("Top destination domains"), "`"+demodata.Story.C2Domain+"`") {
+		t.Errorf("C2 %s not among the top domains:\n%s", demodata.Story.C2Domain, section("Top destination domains"))
+	}
+	if !strings.Contains(section("Top hosts"), "`"+demodata.Story.PatientZeroHost+"`") {
+		t.Errorf("%s not among the top hosts:\n%s", demodata.Story.PatientZeroHost, section("Top hosts"))
+	}
+	tickets := section("Tickets opened in the period")
+	for _, want := range []string{"2 tickets opened", "| high | 1 |", "| low | 1 |", "| resolved | 1 |", "`" + high["id"].(string) + "` Encoded PowerShell on " + demodata.Story.PatientZeroHost} {
+		if !strings.Contains(tickets, want) {
+			t.Errorf("tickets section lacks %q:\n%s", want, tickets)
+		}
+	}
+	filters := section("Analysis filters")
+	zabbix := acmeNoise(t, demodata.NoiseMonitoringDNS)
+	if want := fmt.Sprintf("| `acme-zabbix-dns` | %s |", thousands(u.stats.Noise["acme"][zabbix.Name])); !strings.Contains(filters, want) {
+		t.Errorf("filter hits lack %q (the pattern's events in the data):\n%s", want, filters)
+	}
+	if days := section("Events by day"); strings.Count(days, "█") < 7 {
+		t.Errorf("timeline has no bars:\n%s", days)
+	}
+	assertNoGlobex(t, "acme's report", md)
+	assertNoGlobex(t, "the output", string(res.Body))
+	if !strings.Contains(html, "<table>") || strings.Contains(html, "<script") {
+		t.Errorf("rendered report: tables %v", strings.Contains(html, "<table>"))
+	}
+
+	t.Run("AllGrantedTenants", func(t *testing.T) {
+		res := u.must(t, http.StatusOK, "POST", "/v1/plugins/report/invoke", u.alice, []byte(fmt.Sprintf(`{"tenant":"*","from":%q,"to":%q}`, from, to)))
+		var out struct{ Reports []struct{ Tenant string } }
+		json.Unmarshal(res.Body, &out)
+		if len(out.Reports) != 1 || out.Reports[0].Tenant != "acme" {
+			t.Fatalf("reports for * = %s", res.Body)
+		}
+	})
+	t.Run("ErrNotGranted", func(t *testing.T) {
+		r := u.must(t, http.StatusUnprocessableEntity, "POST", "/v1/plugins/report/invoke", u.alice, []byte(`{"tenant":"globex"}`))
+		if !strings.Contains(string(r.Body), "not in the plugin's grant") {
+			t.Fatalf("globex: %s", r.Body)
+		}
+		if list := u.must(t, http.StatusOK, "GET", "/v1/reports?tenant=globex", u.Admin, nil).JSON(t); len(list["reports"].([]any)) != 0 {
+			t.Fatalf("a globex report was published: %v", list)
+		}
+	})
+}
+
+// TestUseCaseReportCron: scheduled with {"tenant":"acme"} and no period, the
+// report covers the previous week and is published by the cron trigger.
+func TestUseCaseReportCron(t *testing.T) {
+	d := startDaemon(t, t.TempDir())
+	u := &usecase{testDaemon: d, alice: d.user(t, "alice", "analyst")}
+	d.must(t, http.StatusOK, "PATCH", "/v1/users/alice", d.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","tickets.read","filters.read","reports.write"],"tenants":["acme"]}}`))
+	u.install(t, "report", "logs.read", "tickets.read", "filters.read", "reports.write")
+	d.must(t, http.StatusOK, "PUT", "/v1/plugins/report/schedule", u.alice, []byte(`{"cron":"@every 1s","input":"{\"tenant\":\"acme\"}"}`))
+	var reports []any
+	waitFor(t, "a scheduled report", func() bool {
+		reports = d.must(t, http.StatusOK, "GET", "/v1/reports?tenant=acme", u.alice, nil).JSON(t)["reports"].([]any)
+		return len(reports) > 0
+	})
+	d.must(t, http.StatusNoContent, "DELETE", "/v1/plugins/report/schedule", u.alice, nil)
+	rep := reports[len(reports)-1].(map[string]any)
+	now := time.Now().UTC()
+	monday := now.Truncate(24*time.Hour).AddDate(0, 0, -(int(now.Weekday())+6)%7)
+	want := fmt.Sprintf("Weekly security report: acme, %s – %s", monday.AddDate(0, 0, -7).Format("2006-01-02"), monday.AddDate(0, 0, -1).Format("2006-01-02"))
+	if rep["title"] != want && !strings.HasPrefix(now.Format("Mon 15:04"), "Mon 00:0") { // a run across Monday midnight may see either week
+		t.Errorf("scheduled report title = %v, want %q", rep["title"], want)
+	}
+	invs := d.must(t, http.StatusOK, "GET", "/v1/invocations?plugin=report&trigger=cron&limit=1", u.alice, nil).JSON(t)
+	if list, _ := invs["invocations"].([]any); len(list) == 0 {
+		t.Fatalf("no cron invocation recorded: %v", invs)
+	}
+}
+
+// lineWith returns the first line of s containing sub, or "".
+func lineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return l
+		}
+	}
+	return ""
+}
+
+// acmeNoise returns acme's noise pattern by name.
+func acmeNoise(t *testing.T, name string) demodata.NoisePattern {
+	t.Helper()
+	for _, n := range demodata.Noise {
+		if n.Tenant == demodata.TenantAcme && n.Name == name {
+			return n
+		}
+	}
+	t.Fatalf("demo has no acme noise %q", name)
+	return demodata.NoisePattern{}
+}
+
+// thousands formats n as the report does.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
