@@ -222,14 +222,20 @@ func lateralCandidates(host string, hostAsset *pdk.Asset, ips []string, logons [
 	return out
 }
 
+// maxRoutineLogons is how many low lateral-logon findings are listed one by
+// one; the rest are counted in one more finding.
+const maxRoutineLogons = 5
+
 // lateralFindings applies the second part of the lateral-logon rule. Three
 // signals count: the logon is new (no logon from that address to that
 // server in the week before), it used NTLM, and it was made from the triaged
 // host while that host shows other high-severity findings. Two or more make
-// it high; one, or an unknown history, medium; none (a routine Kerberos logon
-// seen before) low.
+// it high ("possible lateral movement"), one medium, none (a routine Kerberos
+// logon, or one whose history was not checked) low. Beyond maxRoutineLogons,
+// low ones are summed up in one finding.
 func lateralFindings(cands []*Lateral, hostHigh bool) []Finding {
 	var fs []Finding
+	routine, more := 0, 0
 	for _, l := range cands {
 		var signals []string
 		if l.Before == 0 {
@@ -242,17 +248,27 @@ func lateralFindings(cands []*Lateral, hostHigh bool) []Finding {
 			signals = append(signals, "from a host with high-severity findings")
 		}
 		sev := pdk.SeverityLow
-		switch {
-		case len(signals) >= 2:
-			sev = pdk.SeverityHigh
-		case len(signals) == 1 || l.Before < 0:
+		switch len(signals) {
+		case 0:
+			if routine++; routine > maxRoutineLogons {
+				more += l.Count
+				continue
+			}
+		case 1:
 			sev = pdk.SeverityMedium
+		default:
+			sev = pdk.SeverityHigh
 		}
 		from := l.Src
 		if l.SrcIP != "" && !strings.EqualFold(l.SrcIP, l.Src) {
 			from += " (" + l.SrcIP + ")"
 		}
-		what := fmt.Sprintf("Lateral movement: %s as %s from workstation %s to server %s", l.Kind, l.User, from, l.Dst)
+		what := fmt.Sprintf("%s as %s from workstation %s to server %s", l.Kind, l.User, from, l.Dst)
+		if sev == pdk.SeverityHigh {
+			what = "Possible lateral movement: " + what
+		} else {
+			what = strings.ToUpper(what[:1]) + what[1:]
+		}
 		if l.Count > 1 {
 			what += fmt.Sprintf(", %d times", l.Count)
 		}
@@ -261,8 +277,15 @@ func lateralFindings(cands []*Lateral, hostHigh bool) []Finding {
 			what += "; " + strings.Join(signals, ", ")
 		case l.Before > 0:
 			what += fmt.Sprintf("; routine: %d such logons in the week before", l.Before)
+		default:
+			what += "; its history was not checked"
 		}
 		fs = append(fs, Finding{Severity: sev, Rule: RuleLateralLogon, What: what, Evidence: l.Evidence})
+	}
+	if more > 0 {
+		fs = append(fs, Finding{Severity: pdk.SeverityLow, Rule: RuleLateralLogon,
+			What:     fmt.Sprintf("%d more logons from workstations to servers without any signal", more),
+			Evidence: []string{}})
 	}
 	return fs
 }

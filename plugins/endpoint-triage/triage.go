@@ -44,7 +44,7 @@ const (
 	maxOutboundLogons  = 200 // logon events read per address of the host
 	maxEvidence        = 10  // evidence entries kept per finding
 	prevalenceLookback = 24 * time.Hour
-	maxLogonHistory    = 5 // logon histories counted per triage
+	maxLogonHistory    = 20 // logon histories counted per triage
 	logonLookback      = 7 * 24 * time.Hour
 )
 

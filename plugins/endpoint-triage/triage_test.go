@@ -260,7 +260,8 @@ func TestLateralLogons(t *testing.T) {
 		{"RoutineAfterCompromise", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), 12, true, pdk.SeverityMedium},
 		{"RoutineQuietHost", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), 12, false, pdk.SeverityLow},
 		{"NewQuietHost", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), 0, false, pdk.SeverityMedium},
-		{"UnknownHistory", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), -1, false, pdk.SeverityMedium},
+		{"UnknownHistory", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17"), -1, false, pdk.SeverityLow},
+		{"UnknownHistoryNTLM", "ACME-WS-017", ws, logon("ACME-FS-01", "3", "hsato", "10.20.1.17", ntlm...), -1, false, pdk.SeverityMedium},
 		{"InboundToServerNTLMNew", "ACME-FS-01", inventory["acme-fs-01"], logon("ACME-FS-01", "RemoteInteractive", "jdoe", "10.20.1.30", ntlm...), 0, true, pdk.SeverityHigh},
 		{"InboundToServerRoutine", "ACME-FS-01", inventory["acme-fs-01"], logon("ACME-FS-01", "10", "jdoe", "10.20.1.30"), 3, true, pdk.SeverityLow},
 		{"Interactive", "ACME-WS-017", ws, logon("ACME-FS-01", "Interactive", "hsato", "10.20.1.17"), 0, true, ""},
@@ -269,6 +270,7 @@ func TestLateralLogons(t *testing.T) {
 		{"Loopback", "ACME-FS-01", inventory["acme-fs-01"], logon("ACME-FS-01", "3", "hsato", "127.0.0.1"), 0, true, ""},
 		{"WorkstationToWorkstation", "ACME-WS-017", ws, logon("ACME-WS-030", "3", "hsato", "10.20.1.17"), 0, true, ""},
 		{"ExplicitCredentials", "ACME-WS-017", ws, pdk.Event{"host.name": "ACME-WS-017", "event.code": "4648", "user.target.name": "admin", "TargetServerName": "ACME-FS-01"}, -1, true, pdk.SeverityMedium},
+		{"ExplicitCredentialsQuiet", "ACME-WS-017", ws, pdk.Event{"host.name": "ACME-WS-017", "event.code": "4648", "user.target.name": "admin", "TargetServerName": "ACME-FS-01"}, -1, false, pdk.SeverityLow},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -288,6 +290,14 @@ func TestLateralLogons(t *testing.T) {
 				t.Errorf("what = %q", fs[0].What)
 			}
 		})
+	}
+	// Routine logons beyond the first few are summed up.
+	var many []*Lateral
+	for i := range 12 {
+		many = append(many, &Lateral{Src: fmt.Sprint("WS", i), Dst: "DC", User: "u", Kind: "network logon (type 3)", Count: 2, Before: 4})
+	}
+	if fs := lateralFindings(many, false); len(fs) != maxRoutineLogons+1 || !strings.HasPrefix(fs[maxRoutineLogons].What, "14 more logons") {
+		t.Errorf("many routine logons: %d findings, last %+v", len(fs), fs[len(fs)-1])
 	}
 	// Without an inventory entry the host's searched addresses make a logon
 	// outbound.
