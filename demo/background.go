@@ -365,7 +365,7 @@ func (g *gen) securityProcess(t time.Time) {
 
 // destination picks where a host connects: a web site, or an internal server.
 func (g *gen) destination(h host) (ip, domain, image string, port int) {
-	if g.r.IntN(100) < 70 {
+	if g.r.IntN(100) < 85 {
 		s := pick(g.r, sites[:len(sites)-2])
 		return s.ip, s.domain, s.image, 443
 	}
@@ -458,12 +458,14 @@ func (g *gen) sysmonRegistry(t time.Time) {
 	} else {
 		u, sid := g.p.users[ui], g.p.userSID(ui)
 		user = g.userOf(ui)
-		switch g.r.IntN(4) {
-		case 0:
+		// OneDrive and Teams rewrite their Run keys at start, a few times a
+		// week per user: benign look-alikes of the story's persistence.
+		switch x := g.r.IntN(100); {
+		case x < 78:
 			image, key, details = exeExplorer, `HKU\`+sid+`\Software\Microsoft\Windows\CurrentVersion\Explorer\RecentDocs\.docx\MRUListEx`, "Binary Data"
-		case 1:
+		case x < 80:
 			image, key, details = exeOneDrive, `HKU\`+sid+`\Software\Microsoft\Windows\CurrentVersion\Run\OneDrive`, `"`+exeOneDrive+`" /background`
-		case 2:
+		case x < 82:
 			image, key, details = g.fill(exeTeams, u), `HKU\`+sid+`\Software\Microsoft\Windows\CurrentVersion\Run\com.squirrel.Teams.Teams`,
 				`C:\Users\`+u+`\AppData\Local\Microsoft\Teams\Update.exe --processStart "Teams.exe" --process-start-args "--system-initiated"`
 		default:
@@ -484,14 +486,14 @@ func (g *gen) sysmonRegistry(t time.Time) {
 func (g *gen) sysmonDNS(t time.Time) {
 	h, ui := g.anyHost()
 	var image, name, answer, user string
-	if g.r.IntN(100) < 70 {
+	if g.r.IntN(100) < 80 {
 		s := pick(g.r, sites)
 		image, name, answer = s.image, s.domain, s.ip
 	} else {
 		srv := pick(g.r, g.p.servers)
-		image, name, answer = exeSvchost, strings.ToLower(srv.name)+"."+g.p.dnsSuffix, srv.ip
+		image, name, answer = exeExplorer, strings.ToLower(srv.name)+"."+g.p.dnsSuffix, srv.ip
 	}
-	if ui < 0 || image == exeSvchost {
+	if ui < 0 {
 		user = userSystem
 		image = exeSvchost
 	} else {
@@ -640,10 +642,10 @@ func (g *gen) fw(t time.Time, action, rule, transport, direction, src string, sp
 
 func (g *gen) firewall(t time.Time) {
 	switch x := g.r.IntN(100); {
-	case x < 45:
+	case x < 35:
 		ws, _ := g.workstation()
 		g.fw(t, "allow", "allow-web", "tcp", "outbound", ws.ip, g.port(), pick(g.r, sites[:len(sites)-2]).ip, 443)
-	case x < 60:
+	case x < 55:
 		g.fw(t, "allow", "allow-dns-forwarders", "udp", "outbound", g.p.dc.ip, g.port(), pick(g.r, []string{"8.8.8.8", "1.1.1.1"}), 53)
 	case x < 90:
 		g.fw(t, "deny", "default-deny", "tcp", "inbound", pick(g.r, scanners), g.port(), g.p.publicIP, pick(g.r, []int{22, 23, 445, 3389, 8080}))

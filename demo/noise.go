@@ -35,7 +35,7 @@ const (
 func backupNoise(tenant string) NoisePattern {
 	p := profiles[tenant]
 	return NoisePattern{
-		Tenant: tenant, Name: NoiseBackupLogonFailures, PerMille: 40,
+		Tenant: tenant, Name: NoiseBackupLogonFailures, PerMille: 60,
 		Description: "The backup agent on " + p.bk.name + " retries a stale password of " + p.backupSvc +
 			" against " + p.fs.name + ": Security 4625, logon type 3, every few minutes.",
 		Conditions: []lhk.Condition{
@@ -48,7 +48,7 @@ func backupNoise(tenant string) NoisePattern {
 
 func monitoringNoise(tenant string) NoisePattern {
 	return NoisePattern{
-		Tenant: tenant, Name: NoiseMonitoringDNS, PerMille: 60,
+		Tenant: tenant, Name: NoiseMonitoringDNS, PerMille: 80,
 		Description: "The Zabbix agent on every host resolves its server zabbix." + profiles[tenant].dnsSuffix +
 			" before each check: Sysmon 22.",
 		Conditions: []lhk.Condition{
@@ -61,7 +61,7 @@ func monitoringNoise(tenant string) NoisePattern {
 
 func netbiosNoise(tenant string) NoisePattern {
 	return NoisePattern{
-		Tenant: tenant, Name: NoiseNetBIOSDenies, PerMille: 30,
+		Tenant: tenant, Name: NoiseNetBIOSDenies, PerMille: 50,
 		Description: "Workstations broadcast NetBIOS name queries (udp/137) to " + profiles[tenant].broadcast +
 			" and the firewall denies and logs each.",
 		Conditions: []lhk.Condition{
