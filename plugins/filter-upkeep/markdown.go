@@ -55,6 +55,9 @@ func date(t *time.Time) string {
 	return t.UTC().Format("2006-01-02")
 }
 
+// maxWithheldShown bounds the withheld patterns the Markdown lists.
+const maxWithheldShown = 8
+
 // Findings reports whether r holds anything a person should act on.
 func (r *Result) Findings() bool {
 	return len(r.Expired)+len(r.Stale)+len(r.Proposals) > 0
@@ -114,7 +117,11 @@ func Markdown(r *Result, deleteExpired bool) string {
 	}
 	if len(r.Withheld) > 0 {
 		w("Frequent patterns not proposed:\n\n")
-		for _, x := range r.Withheld {
+		for i, x := range r.Withheld {
+			if i == maxWithheldShown {
+				w("- and %d more (see the output's withheld list)\n", len(r.Withheld)-i)
+				break
+			}
 			w("- %s (%d events): %s\n", conditions(x.Conditions), x.Events, text(x.Reason))
 		}
 		w("\n")

@@ -482,7 +482,7 @@ func candidates(q *querier, threshold int64) ([]candidate, error) {
 				if b2.Count < threshold {
 					break
 				}
-				if placeholder(b1.Value) || placeholder(b2.Value) {
+				if placeholder(b1.Value) || placeholder(b2.Value) || builtinAccount(s.First, b1.Value) || builtinAccount(s.Second, b2.Value) {
 					continue
 				}
 				cands = append(cands, candidate{shape: s, events: b2.Count,
@@ -627,6 +627,23 @@ func placeholder(v string) bool {
 		return true
 	}
 	return false
+}
+
+// builtinAccount reports whether value is a built-in Windows account of a
+// user field (SYSTEM, the service accounts, machine accounts ending in $).
+// Nearly every program runs as one, so a pattern on it is not one noise
+// source but everything of a kind, and would hide services an attacker
+// starts as SYSTEM.
+func builtinAccount(field, value string) bool {
+	if field != "user.name" && field != "user.target.name" {
+		return false
+	}
+	v := strings.ToUpper(strings.TrimSpace(value))
+	switch v {
+	case "SYSTEM", "LOCAL SYSTEM", "LOCALSYSTEM", "LOCAL SERVICE", "NETWORK SERVICE", "ANONYMOUS LOGON":
+		return true
+	}
+	return strings.HasSuffix(v, "$") || strings.HasPrefix(v, "DWM-") || strings.HasPrefix(v, "UMFD-")
 }
 
 // overlap returns why c repeats an earlier proposal (most of its events are
