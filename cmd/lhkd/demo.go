@@ -148,7 +148,7 @@ func seedDemo(ctx context.Context, d *daemon, cfg config, stdout io.Writer) (*de
 	go func() {
 		var l loaded
 		start := time.Now()
-		l.ingested, l.err = loadDemoData(lctx, d, stdout)
+		l.ingested, l.err = loadDemoData(lctx, d, cfg.Data, stdout)
 		l.took = time.Since(start)
 		if l.err == nil {
 			l.events, l.err = demoEventCounts(lctx, d)
@@ -189,15 +189,23 @@ func demoEventCounts(ctx context.Context, d *daemon) (map[string]int64, error) {
 	return counts, nil
 }
 
+// demoMarker, in the data directory, records that the dataset loaded whole.
+const demoMarker = "demo-dataset.json"
+
 // loadDemoData generates the demo dataset into the logs store unless the
-// store already holds demo events (a second start).
-func loadDemoData(ctx context.Context, d *daemon, stdout io.Writer) (bool, error) {
+// store already holds demo events (a second start), and marks the data
+// directory once it loaded whole.
+func loadDemoData(ctx context.Context, d *daemon, dataDir string, stdout io.Writer) (bool, error) {
 	counts, err := demoEventCounts(ctx, d)
 	if err != nil {
 		return false, err
 	}
+	marker := filepath.Join(dataDir, demoMarker)
 	for _, n := range counts {
 		if n > 0 {
+			if _, err := os.Stat(marker); err != nil {
+				fmt.Fprintf(stdout, "warning: the demo dataset in %s may be incomplete (an earlier first start stopped while loading it): delete the folder to load it again\n", dataDir)
+			}
 			return false, nil
 		}
 	}
@@ -227,6 +235,9 @@ func loadDemoData(ctx context.Context, d *daemon, stdout io.Writer) (bool, error
 	}
 	if res.Rejected > 0 {
 		return true, fmt.Errorf("load demo dataset: %d events rejected, first: %+v", res.Rejected, res.Errors[0])
+	}
+	if err := os.WriteFile(marker, mustJSON(map[string]any{"options": opts, "accepted": res.Accepted, "loaded_at": time.Now().UTC()}), 0o600); err != nil {
+		return true, fmt.Errorf("load demo dataset: %w", err)
 	}
 	return true, nil
 }

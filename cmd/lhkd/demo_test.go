@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -270,6 +271,9 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(out2, "loaded earlier") || strings.Contains(out2, "generating") {
 			t.Errorf("second start loads the dataset again:\n%s", out2)
 		}
+		if strings.Contains(out2, "warning:") {
+			t.Errorf("second start warns:\n%s", out2)
+		}
 		if strings.Contains(out2, "whsec_") {
 			t.Errorf("second start prints a webhook secret again:\n%s", out2)
 		}
@@ -283,6 +287,22 @@ func TestDemo(t *testing.T) {
 			if v := r.JSON(t)["current_version"]; v != 1.0 {
 				t.Errorf("%s: version %v after a second start, want 1", name, v)
 			}
+		}
+	})
+
+	// A first start stopped while loading leaves events but no marker: the
+	// next start says the dataset may be incomplete rather than load it twice.
+	d2.stop()
+	if err := os.Remove(filepath.Join(dir, demoMarker)); err != nil {
+		t.Fatal(err)
+	}
+	d3, out3 := startDemo(t, dir)
+	t.Run("IncompleteLoad", func(t *testing.T) {
+		if !strings.Contains(out3, "warning: the demo dataset") {
+			t.Errorf("no warning about an incomplete dataset:\n%s", out3)
+		}
+		if got := count(t, d3, demodata.TenantAcme); got != want.ByTenant[demodata.TenantAcme] {
+			t.Errorf("acme: %d events, want %d", got, want.ByTenant[demodata.TenantAcme])
 		}
 	})
 }
