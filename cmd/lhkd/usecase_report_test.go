@@ -2,16 +2,23 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	demodata "github.com/lhk-soc/lhk/demo"
+	"github.com/lhk-soc/lhk/internal/wasmtest"
+	"github.com/lhk-soc/lhk/systems/logsqlite"
 )
 
 // usecase is a daemon holding the demo data of both tenants, alice (an
@@ -282,4 +289,159 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// BenchmarkReportWeek measures the weekly report of one tenant end to end:
+// POST /v1/plugins/report/invoke for a week of acme's demo data (the plugin's
+// queries, the Markdown and the publishing), against a baseline in the same
+// run: the same log, ticket and filter queries sent by the test straight to
+// the HTTP API, one after the other, as a script would. The week holds
+// LHK_BENCH_EVENTS events of acme (default 20,000), ingested once into the
+// logs store before the daemon starts.
+func BenchmarkReportWeek(b *testing.B) {
+	events := 20_000
+	if s := os.Getenv("LHK_BENCH_EVENTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 7 {
+			b.Fatalf("LHK_BENCH_EVENTS=%q: want a number of events", s)
+		}
+		events = n
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := b.TempDir()
+	start := demodata.DefaultStart
+	store, err := logsqlite.Open(ctx, filepath.Join(dir, "logs.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := demodata.Generate(demodata.Options{Start: start, Days: 7, EventsPerDay: events / 7, Seed: 1, Tenants: []string{demodata.TenantAcme}}, pw)
+		pw.CloseWithError(err)
+	}()
+	t0 := time.Now()
+	ing, err := store.Ingest(ctx, "", pr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store.Close()
+	b.Logf("ingested %d events (%d rejected) in %s", ing.Accepted, ing.Rejected, time.Since(t0).Round(time.Second))
+
+	d, err := open(ctx, config{Listen: "127.0.0.1:0", Data: dir, AdminToken: adminToken}, io.Discard, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.serveUntil(ctx) }()
+	defer func() { cancel(); <-done }()
+	td := &testDaemon{URL: d.URL(), Admin: adminToken}
+	td.must(b, http.StatusCreated, "POST", "/v1/plugins/report/versions", adminToken, wasmtest.Build(b, "plugins/report"))
+	td.must(b, http.StatusOK, "PUT", "/v1/plugins/report/grant", adminToken, []byte(`{"capabilities":["logs.read","tickets.read","filters.read","reports.write"],"tenants":["acme"]}`))
+	td.must(b, http.StatusOK, "PATCH", "/v1/plugins/report", adminToken, []byte(`{"timeout_ms":600000}`))
+	td.must(b, http.StatusOK, "POST", "/v1/filters/upsert", adminToken, benchJSON(b, map[string]any{"tenant": "acme", "name": "zabbix-dns", "reason": "monitoring", "conditions": acmeNoiseB(b, demodata.NoiseMonitoringDNS).Conditions}))
+
+	from, to := start, start.AddDate(0, 0, 7)
+	input := []byte(fmt.Sprintf(`{"tenant":"acme","from":%q,"to":%q}`, from.Format(time.RFC3339), to.Format(time.RFC3339)))
+	b.Run("plugin", func(b *testing.B) {
+		for range b.N {
+			r := td.must(b, http.StatusOK, "POST", "/v1/plugins/report/invoke", adminToken, input)
+			if !bytes.Contains(r.Body, []byte(`"reports":[{"tenant":"acme"`)) {
+				b.Fatalf("output: %s", r.Body)
+			}
+		}
+	})
+	b.Run("http-queries", func(b *testing.B) {
+		queries := reportQueries(from, to)
+		verbose := os.Getenv("LHK_BENCH_VERBOSE") != ""
+		sent := 0
+		for i := range b.N {
+			for _, q := range queries {
+				t0 := time.Now()
+				td.must(b, http.StatusOK, "POST", q.path, adminToken, benchJSON(b, q.body))
+				sent++
+				if verbose && i == 0 {
+					b.Logf("%7.1f ms %s %v %s %s", float64(time.Since(t0).Microseconds())/1000, q.path, q.body["field"], q.body["query"], benchJSON(b, q.body["fields"]))
+				}
+			}
+		}
+		b.ReportMetric(float64(sent)/float64(b.N), "queries")
+	})
+}
+
+// reportQuery is one request of the report's baseline.
+type reportQuery struct {
+	path string
+	body map[string]any
+}
+
+// reportQueries are the queries the report plugin sends for a week of acme
+// (see plugins/report/gather.go): the total, one count a day, datasets, each
+// detection's hosts (whose total is its count), the four top lists, tickets
+// and filter hits.
+func reportQueries(from, to time.Time) []reportQuery {
+	span := func(f, t time.Time, kv ...any) map[string]any {
+		m := map[string]any{"tenant": "acme", "from": f.Format(time.RFC3339), "to": t.Format(time.RFC3339)}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	c := func(field, op, value string) map[string]any {
+		return map[string]any{"field": field, "op": op, "value": value}
+	}
+	qs := []reportQuery{{path: "/v1/logs/count", body: span(from, to)}}
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		qs = append(qs, reportQuery{path: "/v1/logs/count", body: span(d, d.AddDate(0, 0, 1))})
+	}
+	qs = append(qs, reportQuery{path: "/v1/logs/top", body: span(from, to, "field", "event.dataset", "limit", 20)})
+	type match struct {
+		query string
+		conds []any
+	}
+	detections := []match{
+		{"", []any{c("event.code", "eq", "4625")}},
+		{"enc", []any{c("process.command_line", "contains", "-enc ")}},
+		{"encodedcommand", []any{c("process.command_line", "contains", "-encodedcommand")}},
+		{"mimikatz", []any{c("process.command_line", "contains", "mimikatz")}},
+		{"sekurlsa", []any{c("process.command_line", "contains", "sekurlsa")}},
+		{"", []any{c("event.code", "eq", "1102")}},
+		{"", []any{c("event.code", "eq", "7045")}},
+	}
+	for _, app := range []string{"winword", "excel", "powerpnt", "outlook", "mspub", "onenote"} {
+		detections = append(detections, match{app, []any{map[string]any{"field": "process.name", "op": "exists"}, c("process.parent.name", "contains", app+".exe")}})
+	}
+	for _, interp := range []string{"powershell", "mshta", "wscript"} {
+		detections = append(detections, match{"currentversion run " + interp, []any{c("registry.path", "contains", `\CurrentVersion\Run`), c("Details", "contains", interp)}})
+	}
+	for _, det := range detections {
+		qs = append(qs, reportQuery{path: "/v1/logs/top", body: span(from, to, "field", "host.name", "query", det.query, "fields", det.conds, "limit", 5)})
+	}
+	qs = append(qs, reportQuery{path: "/v1/logs/top", body: span(from, to, "field", "url.domain", "fields", []any{c("event.dataset", "eq", "proxy")}, "limit", 10)})
+	for _, f := range []string{"host.name", "user.name", "destination.ip"} {
+		qs = append(qs, reportQuery{path: "/v1/logs/top", body: span(from, to, "field", f, "limit", 10)})
+	}
+	qs = append(qs, reportQuery{path: "/v1/tickets/search", body: span(from, to, "limit", 500)}, reportQuery{path: "/v1/filters/stats", body: span(from, to)})
+	return qs
+}
+
+func benchJSON(tb testing.TB, v any) []byte {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// acmeNoiseB is acmeNoise for benchmarks.
+func acmeNoiseB(tb testing.TB, name string) demodata.NoisePattern {
+	tb.Helper()
+	for _, n := range demodata.Noise {
+		if n.Tenant == demodata.TenantAcme && n.Name == name {
+			return n
+		}
+	}
+	tb.Fatalf("demo has no acme noise %q", name)
+	return demodata.NoisePattern{}
 }

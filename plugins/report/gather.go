@@ -18,62 +18,66 @@ type Library interface {
 }
 
 // Rule is a detection counted in the report: an event matches when it matches
-// every condition of one of the alternatives. Alternatives must not overlap,
-// since their counts are added.
+// one of the alternatives. Their counts are added, so they should not
+// overlap (a command line with both mimikatz and sekurlsa counts twice).
 type Rule struct {
 	Name         string
-	Alternatives [][]pdk.Condition
+	Alternatives []Match
 }
 
-// officeApps are the Office programs whose children are a phishing sign.
-var officeApps = []string{"winword.exe", "excel.exe", "powerpnt.exe", "outlook.exe", "mspub.exe", "onenote.exe"}
+// Match selects events: every word of Query (free text, which the logs
+// store answers from its full-text index, so a rare word makes a query cheap
+// on any volume) and every condition.
+type Match struct {
+	Query      string
+	Conditions []pdk.Condition
+}
 
-// Rules are the detections every report counts.
+// Rules are the detections every report counts. Each substring condition
+// comes with a word for the full-text index: "-enc" is the word "enc".
 var Rules = func() []Rule {
 	office := Rule{Name: "Process started by an Office application"}
-	for _, app := range officeApps {
-		office.Alternatives = append(office.Alternatives, []pdk.Condition{pdk.Exists("process.name"), pdk.Contains("process.parent.name", app)})
+	for _, app := range []string{"winword", "excel", "powerpnt", "outlook", "mspub", "onenote"} {
+		office.Alternatives = append(office.Alternatives, Match{Query: app,
+			Conditions: []pdk.Condition{pdk.Exists("process.name"), pdk.Contains("process.parent.name", app+".exe")}})
+	}
+	run := Rule{Name: "Run key starting a script"}
+	for _, interp := range []string{"powershell", "mshta", "wscript"} {
+		// "Details" is the value Sysmon 13 logs; Run keys of ordinary
+		// programs (OneDrive, Teams) do not match.
+		run.Alternatives = append(run.Alternatives, Match{Query: "currentversion run " + interp,
+			Conditions: []pdk.Condition{pdk.Contains("registry.path", `\CurrentVersion\Run`), pdk.Contains("Details", interp)}})
 	}
 	return []Rule{
-		{Name: "Failed logons (4625)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "4625")}}},
-		{Name: "Encoded PowerShell", Alternatives: [][]pdk.Condition{
-			{pdk.Contains("process.command_line", "-enc ")},
-			{pdk.Contains("process.command_line", "-encodedcommand")},
+		{Name: "Failed logons (4625)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "4625")}}}},
+		{Name: "Encoded PowerShell", Alternatives: []Match{
+			{Query: "enc", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "-enc ")}},
+			{Query: "encodedcommand", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "-encodedcommand")}},
 		}},
 		office,
-		{Name: "Credential-dumping tools", Alternatives: [][]pdk.Condition{
-			{pdk.Contains("process.command_line", "mimikatz")},
-			{pdk.Contains("process.command_line", "sekurlsa")},
+		{Name: "Credential-dumping tools", Alternatives: []Match{
+			{Query: "mimikatz", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "mimikatz")}},
+			{Query: "sekurlsa", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "sekurlsa")}},
 		}},
-		{Name: "Audit log cleared (1102)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "1102")}}},
-		{Name: "Service installed (7045)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "7045")}}},
-		{Name: "Run key starting a script", Alternatives: runKeyScripts},
+		{Name: "Audit log cleared (1102)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "1102")}}}},
+		{Name: "Service installed (7045)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "7045")}}}},
+		run,
 	}
-}()
-
-// runKeyScripts match a Run key (persistence at logon) set to start a script
-// interpreter. "Details" is the value Sysmon 13 logs; Run keys of ordinary
-// programs (OneDrive, Teams) do not match.
-var runKeyScripts = func() [][]pdk.Condition {
-	var alts [][]pdk.Condition
-	for _, interp := range []string{"powershell", "mshta", "wscript"} {
-		alts = append(alts, []pdk.Condition{pdk.Contains("registry.path", `\CurrentVersion\Run`), pdk.Contains("Details", interp)})
-	}
-	return alts
 }()
 
 // TopSpec is one "top" list of the report.
 type TopSpec struct {
 	Title string
 	Field string
+	Web   bool // count only the web proxy's events (Options.WebDataset)
 }
 
 // Tops are the top lists every report shows.
 var Tops = []TopSpec{
-	{"hosts", "host.name"},
-	{"users", "user.name"},
-	{"destination IPs", "destination.ip"},
-	{"destination domains", "url.domain"},
+	{"hosts", "host.name", false},
+	{"users", "user.name", false},
+	{"destination IPs", "destination.ip", false},
+	{"destination domains", "url.domain", true},
 }
 
 // Detection is a rule's result: how many events matched and on which hosts.
@@ -131,7 +135,14 @@ const (
 type Options struct {
 	Loc *time.Location
 	Top int // length of the top lists
+	// WebDataset is the event.dataset of the web proxy's logs, the events
+	// with url.domain. Counting by a field the store does not index reads
+	// every event of the period; this keeps it to the proxy's.
+	WebDataset string
 }
+
+// DefaultWebDataset is the web proxy's event.dataset in the demo data.
+const DefaultWebDataset = "proxy"
 
 // Gather reads a tenant's period from lib. Logs are required; tickets and
 // filters are optional: when refused as forbidden the report notes it and
@@ -142,6 +153,9 @@ func Gather(lib Library, tenant string, p Period, o Options) (*Stats, error) {
 	}
 	if o.Top <= 0 {
 		o.Top = 10
+	}
+	if o.WebDataset == "" {
+		o.WebDataset = DefaultWebDataset
 	}
 	st := &Stats{Tenant: tenant, Period: p}
 	count := func(p Period, cs []pdk.Condition) (int64, error) {
@@ -174,20 +188,15 @@ func Gather(lib Library, tenant string, p Period, o Options) (*Stats, error) {
 	for _, r := range Rules {
 		d := Detection{Name: r.Name}
 		for _, alt := range r.Alternatives {
-			// Count first (Top's total would leave out events without
-			// host.name), then ask where only when something matched.
-			n, err := count(p, alt)
+			// One Top answers both how many (events with a host name) and
+			// where.
+			st.Calls++
+			hosts, err := lib.Top(pdk.TopRequest{Tenant: tenant, Field: "host.name", Query: alt.Query, Fields: alt.Conditions,
+				From: p.From, To: p.To, Limit: detectHosts})
 			if err != nil {
 				return nil, fmt.Errorf("detection %q for %s: %w", r.Name, tenant, err)
 			}
-			if n == 0 {
-				continue
-			}
-			d.Count += n
-			hosts, err := top("host.name", alt, detectHosts)
-			if err != nil {
-				return nil, fmt.Errorf("detection %q for %s: %w", r.Name, tenant, err)
-			}
+			d.Count += hosts.Total
 			d.Hosts = mergeBuckets(d.Hosts, hosts.Buckets)
 		}
 		if len(d.Hosts) > detectHosts {
@@ -196,7 +205,11 @@ func Gather(lib Library, tenant string, p Period, o Options) (*Stats, error) {
 		st.Detections = append(st.Detections, d)
 	}
 	for _, spec := range Tops {
-		res, err := top(spec.Field, nil, o.Top)
+		var cs []pdk.Condition
+		if spec.Web {
+			cs = []pdk.Condition{pdk.Eq("event.dataset", o.WebDataset)}
+		}
+		res, err := top(spec.Field, cs, o.Top)
 		if err != nil {
 			return nil, fmt.Errorf("top %s of %s: %w", spec.Field, tenant, err)
 		}

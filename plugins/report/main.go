@@ -25,7 +25,9 @@
 // "error"}], "summary": "<markdown>"}.
 //
 // Config: timezone (an IANA name such as "Asia/Tokyo", default UTC) sets the
-// week and day boundaries; top (1–100, default 10) the length of the top lists.
+// week and day boundaries; top (1–100, default 10) the length of the top
+// lists; web_dataset (default "proxy") the event.dataset of the web proxy's
+// logs, where the top destination domains (url.domain) are counted.
 package main
 
 func main() {}

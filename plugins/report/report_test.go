@@ -222,7 +222,7 @@ type fakeLibrary struct {
 	ticketPages int
 }
 
-func (f *fakeLibrary) match(tenant string, from, to time.Time, cs []pdk.Condition) []pdk.Event {
+func (f *fakeLibrary) match(tenant string, from, to time.Time, cs []pdk.Condition, query string) []pdk.Event {
 	var out []pdk.Event
 	for _, e := range f.events {
 		ts := e.Time()
@@ -230,6 +230,10 @@ func (f *fakeLibrary) match(tenant string, from, to time.Time, cs []pdk.Conditio
 			continue
 		}
 		ok := true
+		text := strings.ToLower(fmt.Sprint(map[string]any(e)))
+		for _, w := range strings.Fields(strings.ToLower(query)) {
+			ok = ok && strings.Contains(text, w)
+		}
 		for _, c := range cs {
 			v, has := e[c.Field]
 			s := fmt.Sprint(v)
@@ -255,7 +259,7 @@ func (f *fakeLibrary) Top(r pdk.TopRequest) (*pdk.TopResult, error) {
 	f.calls++
 	counts := map[string]int64{}
 	res := &pdk.TopResult{Field: r.Field, Buckets: []pdk.Bucket{}}
-	for _, e := range f.match(r.Tenant, r.From, r.To, r.Fields) {
+	for _, e := range f.match(r.Tenant, r.From, r.To, r.Fields, r.Query) {
 		if v, ok := e[r.Field]; ok {
 			counts[fmt.Sprint(v)]++
 			res.Total++
@@ -279,7 +283,7 @@ func (f *fakeLibrary) Top(r pdk.TopRequest) (*pdk.TopResult, error) {
 
 func (f *fakeLibrary) Count(r pdk.CountRequest) (*pdk.CountResult, error) {
 	f.calls++
-	return &pdk.CountResult{Count: int64(len(f.match(r.Tenant, r.From, r.To, r.Fields)))}, nil
+	return &pdk.CountResult{Count: int64(len(f.match(r.Tenant, r.From, r.To, r.Fields, "")))}, nil
 }
 
 func (f *fakeLibrary) SearchTickets(q pdk.TicketQuery) (*pdk.TicketList, error) {

@@ -78,7 +78,7 @@ func run() int32 {
 	})
 }
 
-// config reads the plugin's configuration: timezone and top.
+// config reads the plugin's configuration: timezone, top and web_dataset.
 func config() (*time.Location, Options, error) {
 	loc := time.UTC
 	if tz, ok := pdk.Config("timezone"); ok && tz != "" {
@@ -88,7 +88,10 @@ func config() (*time.Location, Options, error) {
 		}
 		loc = l
 	}
-	opts := Options{Loc: loc, Top: 10}
+	opts := Options{Loc: loc, Top: 10, WebDataset: DefaultWebDataset}
+	if v, ok := pdk.Config("web_dataset"); ok && v != "" {
+		opts.WebDataset = v
+	}
 	if v, ok := pdk.Config("top"); ok && v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > pdk.MaxTopBuckets {
