@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -231,6 +234,129 @@ func TestTriageUseCase(t *testing.T) {
 			r := s.do(t, "POST", "/v1/plugins/endpoint-triage/invoke", s.alice, []byte(in))
 			if r.Status != http.StatusUnprocessableEntity || r.ErrorMessage(t) == "" {
 				t.Errorf("%s = %d %s", in, r.Status, r.Body)
+			}
+		}
+	})
+}
+
+// busyHost is the server BenchmarkTriageBusyHost triages.
+const busyHost = "ACME-FS-09"
+
+// busyHostEvents writes n events of tenant acme as NXLog-style Windows
+// events: 80% on busyHost within the two hours from start (process starts,
+// connections to many internal and external addresses, network logons from
+// many workstations, file and registry changes), the rest on other hosts
+// over the day; plus a beacon from busyHost every minute.
+func busyHostEvents(n int, start time.Time) []byte {
+	var b bytes.Buffer
+	for i := range n {
+		host, span := busyHost, 2*time.Hour
+		if i%5 == 4 {
+			host, span = fmt.Sprintf("ACME-WS-%03d", 100+i%200), 24*time.Hour
+		}
+		ts := start.Add(time.Duration(int64(span) / int64(n) * int64(i))).Format(time.RFC3339Nano)
+		head := fmt.Sprintf(`{"@timestamp":%q,"tenant":"acme","Hostname":%q,`, ts, host)
+		ws := fmt.Sprintf("10.20.%d.%d", 2+i%7, 1+i%250)
+		switch k := i % 20; {
+		case k < 6:
+			fmt.Fprintf(&b, `%s"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","ProcessId":%d,"Image":"C:\\Windows\\System32\\svchost.exe","CommandLine":"svchost.exe -k netsvcs -p -s Job%d","ParentProcessId":%d,"ParentImage":"C:\\Windows\\System32\\services.exe","User":"NT AUTHORITY\\SYSTEM"}`+"\n", head, 1000+i%5000, i, 600+i%3)
+		case k < 13:
+			fmt.Fprintf(&b, `%s"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","ProcessId":4,"Image":"System","Initiated":"true","SourceIp":"10.20.0.90","SourcePort":%d,"DestinationIp":"%s","DestinationPort":445}`+"\n", head, 49152+i%16000, []string{ws, fmt.Sprintf("198.51.100.%d", i%200), "52.98.152.2"}[i%3])
+		case k < 17:
+			fmt.Fprintf(&b, `%s"EventID":4624,"Channel":"Security","TargetUserName":"user%d","TargetDomainName":"ACME","LogonType":3,"AuthenticationPackageName":"Kerberos","WorkstationName":"ACME-WS-%03d","IpAddress":%q,"IpPort":"%d"}`+"\n", head, i%300, i%1750, ws, 49152+i%16000)
+		case k < 19:
+			fmt.Fprintf(&b, `%s"EventID":11,"Channel":"Microsoft-Windows-Sysmon/Operational","ProcessId":4,"Image":"System","TargetFilename":"D:\\Shares\\Finance\\report-%d.xlsx"}`+"\n", head, i)
+		default:
+			fmt.Fprintf(&b, `%s"EventID":13,"Channel":"Microsoft-Windows-Sysmon/Operational","EventType":"SetValue","ProcessId":700,"Image":"C:\\Windows\\System32\\svchost.exe","TargetObject":"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Diagnostics\\Counter%d","Details":"DWORD (0x%x)"}`+"\n", head, i%50, i)
+		}
+	}
+	// And a beacon: every minute to one external address.
+	for m := range 120 {
+		fmt.Fprintf(&b, `{"@timestamp":%q,"tenant":"acme","Hostname":%q,"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","ProcessId":4242,"Image":"C:\\Windows\\System32\\rundll32.exe","Initiated":"true","SourceIp":"10.20.0.90","SourcePort":%d,"DestinationIp":"203.0.113.99","DestinationHostname":"busy-c2.example.net","DestinationPort":443}`+"\n",
+			start.Add(time.Duration(m)*time.Minute+time.Duration(m%7)*time.Second).Format(time.RFC3339Nano), busyHost, 50000+m)
+	}
+	return b.Bytes()
+}
+
+// BenchmarkTriageBusyHost triages a busy file server end to end (HTTP invoke
+// → endpoint-triage → collect, asset lookups, logon and prevalence searches)
+// beside the same endpoints/collect request made directly over HTTP.
+// LHK_BENCH_EVENTS sets the events stored (default 20,000); 80% of them fall
+// on the host within the two-hour window.
+func BenchmarkTriageBusyHost(b *testing.B) {
+	n := 20_000
+	if v := os.Getenv("LHK_BENCH_EVENTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 100 {
+			b.Fatalf("LHK_BENCH_EVENTS=%q: want a number of events, at least 100", v)
+		}
+	}
+	d, invokeURL := benchDaemon(b, "endpoint-triage", "plugins/endpoint-triage")
+	td := &testDaemon{URL: d.URL(), Admin: adminToken}
+	start := time.Date(2026, 11, 6, 8, 0, 0, 0, time.UTC)
+	events := busyHostEvents(n, start)
+	for len(events) > 0 { // ingest in requests of at most 64 MiB
+		cut := len(events)
+		if cut > 64<<20 {
+			cut = bytes.LastIndexByte(events[:64<<20], '\n') + 1
+		}
+		td.must(b, http.StatusOK, "POST", "/v1/logs", adminToken, events[:cut])
+		events = events[cut:]
+	}
+	td.must(b, http.StatusOK, "PUT", "/v1/assets", adminToken, []byte(`{"tenant":"acme","name":"`+busyHost+`","ips":["10.20.0.90"],"os":"Windows Server 2022","criticality":"high","tags":["server","file-server"]}`))
+	td.must(b, http.StatusOK, "PUT", "/v1/plugins/endpoint-triage/grant", adminToken, []byte(`{"capabilities":["logs.read","assets.read","endpoints.read","tickets.read","tickets.write"],"tenants":["acme"]}`))
+
+	from, to := start, start.Add(2*time.Hour)
+	// The plugin's request: the window and its default collect_limit.
+	collect := []byte(fmt.Sprintf(`{"tenant":"acme","host":%q,"from":%q,"to":%q,"limit":500}`, busyHost, from.Format(time.RFC3339), to.Format(time.RFC3339)))
+	triage := []byte(fmt.Sprintf(`{"tenant":"acme","host":%q,"time":%q,"window_minutes":60}`, busyHost, start.Add(time.Hour).Format(time.RFC3339)))
+	post := func(b *testing.B, url string, body []byte) []byte {
+		req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer res.Body.Close()
+		out, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK {
+			b.Fatalf("POST %s = %d %s", url, res.StatusCode, out)
+		}
+		return out
+	}
+	b.Run("collect-http", func(b *testing.B) {
+		var out []byte
+		for b.Loop() {
+			out = post(b, d.URL()+"/v1/endpoints/collect", collect)
+		}
+		b.ReportMetric(float64(len(out))/1024, "KiB-out")
+	})
+	b.Run("triage-plugin", func(b *testing.B) {
+		var out []byte
+		for b.Loop() {
+			out = post(b, invokeURL, triage)
+		}
+		var o triageOutput
+		if err := json.Unmarshal(out, &o); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(o.Counts["processes"]+o.Counts["network"]+o.Counts["logons"]+o.Counts["files"]+o.Counts["registry"]+o.Counts["logons_from_host"]), "events")
+		b.ReportMetric(float64(len(o.Findings)), "findings")
+		if o.finding("beaconing", "high", "203.0.113.99") == nil {
+			b.Errorf("the busy host's beacon was not found:\n%s", o.Summary)
+		}
+		// The plugin logs where its time went.
+		var list struct {
+			Invocations []struct {
+				ID string `json:"id"`
+			} `json:"invocations"`
+		}
+		json.Unmarshal(td.must(b, http.StatusOK, "GET", "/v1/invocations?plugin=endpoint-triage&limit=1", adminToken, nil).Body, &list)
+		if len(list.Invocations) == 1 {
+			inv := td.must(b, http.StatusOK, "GET", "/v1/invocations/"+list.Invocations[0].ID, adminToken, nil).Body
+			if i := bytes.Index(inv, []byte("timings: ")); i >= 0 {
+				line, _, _ := bytes.Cut(inv[i:], []byte(`"`))
+				b.Logf("%s", line)
 			}
 		}
 	})

@@ -33,7 +33,7 @@
 // tickets.write for the ticket form.
 //
 // Config: iocs (comma-separated IPs, domains and hashes to flag),
-// window_minutes (60), collect_limit (1000), beacon_min (8), beacon_jitter
+// window_minutes (60), collect_limit (500), beacon_min (8), beacon_jitter
 // (0.25), rare_hosts (2).
 package main
 

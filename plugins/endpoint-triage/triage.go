@@ -39,18 +39,25 @@ type Config struct {
 
 // Limits of the plugin's work.
 const (
+	// defaultCollectLimit is the events per section collected by default:
+	// decoding the collection inside the plugin costs about 1 ms per event,
+	// so 500 keeps a busy host's triage near two seconds.
+	defaultCollectLimit = 500
+
 	maxWindow          = 24 * time.Hour
 	maxBeaconProbes    = 5   // prevalence counts per triage
 	maxOutboundLogons  = 200 // logon events read per address of the host
 	maxEvidence        = 10  // evidence entries kept per finding
 	prevalenceLookback = 24 * time.Hour
-	maxLogonHistory    = 20 // logon histories counted per triage
+	maxLogonHistory    = 20  // logon histories counted per triage
+	maxBeaconFetches   = 3   // destinations whose connections are read again on a busy host
+	beaconFetchLimit   = 150 // connections read per such destination
 	logonLookback      = 7 * 24 * time.Hour
 )
 
 // DefaultConfig is the configuration without any key set.
 func DefaultConfig() Config {
-	return Config{Window: time.Hour, CollectLimit: pdk.MaxLogLimit, BeaconMin: 8, BeaconJitter: 0.25,
+	return Config{Window: time.Hour, CollectLimit: defaultCollectLimit, BeaconMin: 8, BeaconJitter: 0.25,
 		RareHosts: 2, MaxLookups: 8, LogonSearches: 2}
 }
 
@@ -200,8 +207,18 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 		sys.Logf(pdk.LevelWarn, "%s", msg)
 	}
 
+	var timings []string
+	lap := time.Now()
+	stage := func(name string) {
+		now := time.Now()
+		timings = append(timings, fmt.Sprintf("%s %s", name, now.Sub(lap).Round(time.Millisecond)))
+		lap = now
+	}
+	defer func() { sys.Logf(pdk.LevelInfo, "timings: %s", strings.Join(timings, ", ")) }()
+
 	assets := newAssetCache(sys, in.Tenant, cfg.MaxLookups, note)
 	out.Asset = assets.lookup(in.Host)
+	stage("asset")
 
 	col, err := sys.Collect(pdk.CollectRequest{Tenant: in.Tenant, Host: in.Host, From: out.From, To: out.To, Limit: cfg.CollectLimit})
 	if err != nil {
@@ -211,6 +228,7 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 	if col.Truncated {
 		note("some sections of the collection hit the limit of %d events; the newest are analysed", cfg.CollectLimit)
 	}
+	stage("collect")
 	procs := flatten(col.Processes)
 	out.Counts["processes"] = len(procs)
 	out.Counts["network"] = len(col.Network)
@@ -224,9 +242,17 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 	fs = append(fs, registryFindings(col.Registry, procs)...)
 	fs = append(fs, iocFindings(cfg.IOCs, col, procs)...)
 
+	stage("rules")
+
 	// Beaconing: judge timing locally, then ask the logs how common each
 	// candidate destination is in the tenant.
 	cands := beaconCandidates(col.Network, cfg)
+	if len(col.Network) >= cfg.CollectLimit {
+		// A busy host: the newest connections cover too short a time to
+		// show a beat. Count connections by destination over the whole
+		// window and read the timing of the busiest external ones.
+		cands = append(cands, busyBeacons(sys, in.Tenant, col.Network, cands, out.From, out.To, cfg, note)...)
+	}
 	if len(cands) > maxBeaconProbes {
 		note("%d beaconing candidates; prevalence checked for the %d most regular", len(cands), maxBeaconProbes)
 	}
@@ -245,6 +271,7 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 		cands[i].Hosts = len(top.Buckets)
 	}
 	fs = append(fs, beaconFindings(cands, cfg)...)
+	stage("beaconing")
 
 	// Lateral movement: logons on this host, and logons elsewhere from its
 	// addresses.
@@ -264,6 +291,7 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 		logons = append(logons, res.Events...)
 	}
 	out.Counts["logons_from_host"] = len(logons) - len(col.Logons)
+	stage("logon search")
 	hostHigh := slices.ContainsFunc(fs, func(f Finding) bool { return f.Severity == pdk.SeverityHigh })
 	lats := lateralCandidates(in.Host, out.Asset, ips, logons, assets.lookup)
 	checked := 0
@@ -282,6 +310,7 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 		l.Before = int(n.Count)
 	}
 	fs = append(fs, lateralFindings(lats, hostHigh)...)
+	stage("lateral")
 
 	sortFindings(fs)
 	out.Findings = fs
@@ -301,6 +330,52 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 		}
 	}
 	return out, nil
+}
+
+// busyBeacons finds beaconing candidates beyond the collection on a busy
+// host: the host's external destinations with at least cfg.BeaconMin
+// connections in the window (logs_top), of which the busiest
+// maxBeaconFetches not already candidates have their newest
+// beaconFetchLimit connections read and judged.
+func busyBeacons(sys Systems, tenant string, network []pdk.Event, known []Beacon, from, to time.Time, cfg Config, note func(string, ...any)) []Beacon {
+	hostName := ""
+	for _, e := range network {
+		if hostName = str(e, "host.name"); hostName != "" {
+			break
+		}
+	}
+	if hostName == "" {
+		return nil
+	}
+	top, err := sys.Top(pdk.TopRequest{Tenant: tenant, Field: "destination.ip", Fields: []pdk.Condition{pdk.Eq("host.name", hostName)},
+		From: from, To: to, Limit: pdk.MaxTopBuckets})
+	if err != nil {
+		note("connections of %s by destination: %v", hostName, err)
+		return nil
+	}
+	var out []Beacon
+	fetched := 0
+	for _, bk := range top.Buckets {
+		ip, err := netip.ParseAddr(bk.Value)
+		if err != nil || !external(ip) || bk.Count < int64(cfg.BeaconMin) ||
+			slices.ContainsFunc(known, func(b Beacon) bool { return b.IP == ip.String() }) {
+			continue
+		}
+		if fetched == maxBeaconFetches {
+			note("more destinations with %d+ connections than the %d whose timing was read", cfg.BeaconMin, maxBeaconFetches)
+			break
+		}
+		fetched++
+		res, err := sys.SearchFields(pdk.FieldSearchRequest{Tenant: tenant,
+			Fields: []pdk.Condition{pdk.Eq("host.name", hostName), pdk.Eq("destination.ip", ip.String())},
+			From:   from, To: to, Limit: beaconFetchLimit})
+		if err != nil {
+			note("connections of %s to %s: %v", hostName, ip, err)
+			continue
+		}
+		out = append(out, beaconCandidates(res.Events, cfg)...)
+	}
+	return out
 }
 
 // findTicket reads the ticket from tenant, or from each granted tenant when

@@ -388,7 +388,10 @@ type fakeSystems struct {
 	comments []string
 	added    []pdk.Observable
 	tops     int
-	before   int // answer of Count
+	before   int                    // answer of Count
+	dests    []pdk.Bucket           // answer of Top by destination.ip
+	byDest   map[string][]pdk.Event // connections by destination, for SearchFields
+	fetches  []string
 	counts   []pdk.CountRequest
 }
 
@@ -421,9 +424,18 @@ func (f *fakeSystems) Collect(req pdk.CollectRequest) (*pdk.Collection, error) {
 	return f.col, nil
 }
 func (f *fakeSystems) SearchFields(req pdk.FieldSearchRequest) (*pdk.SearchResult, error) {
+	for _, c := range req.Fields {
+		if c.Field == "destination.ip" {
+			f.fetches = append(f.fetches, fmt.Sprint(c.Value))
+			return &pdk.SearchResult{Events: f.byDest[fmt.Sprint(c.Value)]}, nil
+		}
+	}
 	return &pdk.SearchResult{Events: f.logons}, nil
 }
 func (f *fakeSystems) Top(req pdk.TopRequest) (*pdk.TopResult, error) {
+	if req.Field == "destination.ip" {
+		return &pdk.TopResult{Field: req.Field, Buckets: f.dests}, nil
+	}
 	f.tops++
 	var bs []pdk.Bucket
 	for i := range f.hosts {
@@ -540,10 +552,42 @@ func TestTriageQuietHost(t *testing.T) {
 			t.Errorf("quiet host has finding %+v", f)
 		}
 	}
-	if len(sys.comments) != 0 || len(sys.collects) != 1 || sys.collects[0].Limit != pdk.MaxLogLimit || !sys.collects[0].From.Equal(t0.Add(-30*time.Minute)) {
+	if len(sys.comments) != 0 || len(sys.collects) != 1 || sys.collects[0].Limit != defaultCollectLimit || !sys.collects[0].From.Equal(t0.Add(-30*time.Minute)) {
 		t.Errorf("comments %d, collects %+v", len(sys.comments), sys.collects)
 	}
 	if out.Asset != nil || !strings.Contains(out.Summary, "not in the asset inventory") {
 		t.Errorf("asset %v, summary:\n%s", out.Asset, out.Summary)
+	}
+}
+
+func TestTriageBusyHostBeacon(t *testing.T) {
+	// The collection is full of chatter to one address; the beacon shows
+	// only when the host's destinations are counted over the window.
+	var chatter []pdk.Event
+	for i := range 50 {
+		chatter = append(chatter, pdk.Event{"_id": fmt.Sprint("c", i), "@timestamp": at(time.Duration(i*i) * time.Second),
+			"host.name": "ACME-FS-09", "destination.ip": "52.98.152.2"})
+	}
+	beacon := conns("203.0.113.99", "busy-c2.example.net", 100, time.Minute, func(int) time.Duration { return 0 })
+	sys := &fakeSystems{col: &pdk.Collection{Network: chatter}, hosts: 1,
+		dests: []pdk.Bucket{{Value: "52.98.152.2", Count: 5000}, {Value: "10.20.0.5", Count: 900}, {Value: "203.0.113.99", Count: 100},
+			{Value: "198.51.100.1", Count: 3}, {Value: "198.51.100.2", Count: 40}, {Value: "198.51.100.3", Count: 30}, {Value: "198.51.100.4", Count: 20}},
+		byDest: map[string][]pdk.Event{"203.0.113.99": beacon}}
+	cfg := DefaultConfig()
+	cfg.CollectLimit = 50
+	out, err := Triage(sys, Input{Tenant: "acme", Host: "ACME-FS-09"}, cfg, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Internal and rare-count destinations are skipped; three are read.
+	if want := []string{"52.98.152.2", "203.0.113.99", "198.51.100.2"}; !slices.Equal(sys.fetches, want) {
+		t.Errorf("fetched %q, want %q", sys.fetches, want)
+	}
+	if len(out.Findings) != 1 || out.Findings[0].Rule != RuleBeaconing || out.Findings[0].Severity != pdk.SeverityHigh ||
+		!strings.Contains(out.Findings[0].What, "203.0.113.99 (busy-c2.example.net)") {
+		t.Errorf("findings = %+v", out.Findings)
+	}
+	if len(out.Notes) == 0 || !strings.Contains(strings.Join(out.Notes, "\n"), "whose timing was read") {
+		t.Errorf("notes = %q", out.Notes)
 	}
 }
