@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"strconv"
@@ -243,37 +244,45 @@ func TestTriageUseCase(t *testing.T) {
 const busyHost = "ACME-FS-09"
 
 // busyHostEvents writes n events of tenant acme as NXLog-style Windows
-// events: 80% on busyHost within the two hours from start (process starts,
-// connections to many internal and external addresses, network logons from
-// many workstations, file and registry changes), the rest on other hosts
-// over the day; plus a beacon from busyHost every minute.
+// events at random (seeded) times: 75% on busyHost within the two hours from
+// start (process starts, connections to many internal and external
+// addresses, network logons from many workstations, file and registry
+// changes), 10% logons on busyHost in the week before (its history), the
+// rest on other hosts over the day; plus a beacon from busyHost every
+// minute.
 func busyHostEvents(n int, start time.Time) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
 	var b bytes.Buffer
 	for i := range n {
-		host, span := busyHost, 2*time.Hour
-		if i%5 == 4 {
-			host, span = fmt.Sprintf("ACME-WS-%03d", 100+i%200), 24*time.Hour
+		host, at, k := busyHost, start.Add(time.Duration(r.Int64N(int64(2*time.Hour)))), r.IntN(20)
+		switch x := r.IntN(20); {
+		case x < 2:
+			at, k = start.Add(-time.Duration(r.Int64N(int64(7*24*time.Hour)))), 14 // a logon of the week before
+		case x < 5:
+			host, at = fmt.Sprintf("ACME-WS-%03d", 100+r.IntN(200)), start.Add(time.Duration(r.Int64N(int64(24*time.Hour))))
 		}
-		ts := start.Add(time.Duration(int64(span) / int64(n) * int64(i))).Format(time.RFC3339Nano)
-		head := fmt.Sprintf(`{"@timestamp":%q,"tenant":"acme","Hostname":%q,`, ts, host)
-		ws := fmt.Sprintf("10.20.%d.%d", 2+i%7, 1+i%250)
-		switch k := i % 20; {
+		head := fmt.Sprintf(`{"@timestamp":%q,"tenant":"acme","Hostname":%q,`, at.Format(time.RFC3339Nano), host)
+		w := r.IntN(300)
+		ws := fmt.Sprintf("10.20.%d.%d", 2+w/250, 1+w%250)
+		switch {
 		case k < 6:
-			fmt.Fprintf(&b, `%s"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","ProcessId":%d,"Image":"C:\\Windows\\System32\\svchost.exe","CommandLine":"svchost.exe -k netsvcs -p -s Job%d","ParentProcessId":%d,"ParentImage":"C:\\Windows\\System32\\services.exe","User":"NT AUTHORITY\\SYSTEM"}`+"\n", head, 1000+i%5000, i, 600+i%3)
+			fmt.Fprintf(&b, `%s"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","ProcessId":%d,"Image":"C:\\Windows\\System32\\svchost.exe","CommandLine":"svchost.exe -k netsvcs -p -s Job%d","ParentProcessId":%d,"ParentImage":"C:\\Windows\\System32\\services.exe","User":"NT AUTHORITY\\SYSTEM"}`+"\n", head, 1000+r.IntN(5000), i, 600+r.IntN(3))
 		case k < 13:
-			fmt.Fprintf(&b, `%s"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","ProcessId":4,"Image":"System","Initiated":"true","SourceIp":"10.20.0.90","SourcePort":%d,"DestinationIp":"%s","DestinationPort":445}`+"\n", head, 49152+i%16000, []string{ws, fmt.Sprintf("198.51.100.%d", i%200), "52.98.152.2"}[i%3])
+			dst := []string{ws, fmt.Sprintf("198.51.100.%d", r.IntN(200)), "52.98.152.2"}[r.IntN(3)]
+			fmt.Fprintf(&b, `%s"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","ProcessId":4,"Image":"System","Initiated":"true","SourceIp":"10.20.0.90","SourcePort":%d,"DestinationIp":"%s","DestinationPort":445}`+"\n", head, 49152+r.IntN(16000), dst)
 		case k < 17:
-			fmt.Fprintf(&b, `%s"EventID":4624,"Channel":"Security","TargetUserName":"user%d","TargetDomainName":"ACME","LogonType":3,"AuthenticationPackageName":"Kerberos","WorkstationName":"ACME-WS-%03d","IpAddress":%q,"IpPort":"%d"}`+"\n", head, i%300, i%1750, ws, 49152+i%16000)
+			fmt.Fprintf(&b, `%s"EventID":4624,"Channel":"Security","TargetUserName":"user%d","TargetDomainName":"ACME","LogonType":3,"AuthenticationPackageName":"Kerberos","WorkstationName":"ACME-WS-%03d","IpAddress":%q,"IpPort":"%d"}`+"\n", head, w, w, ws, 49152+r.IntN(16000))
 		case k < 19:
 			fmt.Fprintf(&b, `%s"EventID":11,"Channel":"Microsoft-Windows-Sysmon/Operational","ProcessId":4,"Image":"System","TargetFilename":"D:\\Shares\\Finance\\report-%d.xlsx"}`+"\n", head, i)
 		default:
-			fmt.Fprintf(&b, `%s"EventID":13,"Channel":"Microsoft-Windows-Sysmon/Operational","EventType":"SetValue","ProcessId":700,"Image":"C:\\Windows\\System32\\svchost.exe","TargetObject":"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Diagnostics\\Counter%d","Details":"DWORD (0x%x)"}`+"\n", head, i%50, i)
+			fmt.Fprintf(&b, `%s"EventID":13,"Channel":"Microsoft-Windows-Sysmon/Operational","EventType":"SetValue","ProcessId":700,"Image":"C:\\Windows\\System32\\svchost.exe","TargetObject":"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Diagnostics\\Counter%d","Details":"DWORD (0x%x)"}`+"\n", head, r.IntN(50), i)
 		}
 	}
-	// And a beacon: every minute to one external address.
+	// And a beacon: every minute, give or take a few seconds, to one
+	// external address.
 	for m := range 120 {
 		fmt.Fprintf(&b, `{"@timestamp":%q,"tenant":"acme","Hostname":%q,"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","ProcessId":4242,"Image":"C:\\Windows\\System32\\rundll32.exe","Initiated":"true","SourceIp":"10.20.0.90","SourcePort":%d,"DestinationIp":"203.0.113.99","DestinationHostname":"busy-c2.example.net","DestinationPort":443}`+"\n",
-			start.Add(time.Duration(m)*time.Minute+time.Duration(m%7)*time.Second).Format(time.RFC3339Nano), busyHost, 50000+m)
+			start.Add(time.Duration(m)*time.Minute+time.Duration(r.IntN(7))*time.Second).Format(time.RFC3339Nano), busyHost, 50000+m)
 	}
 	return b.Bytes()
 }
@@ -281,7 +290,7 @@ func busyHostEvents(n int, start time.Time) []byte {
 // BenchmarkTriageBusyHost triages a busy file server end to end (HTTP invoke
 // → endpoint-triage → collect, asset lookups, logon and prevalence searches)
 // beside the same endpoints/collect request made directly over HTTP.
-// LHK_BENCH_EVENTS sets the events stored (default 20,000); 80% of them fall
+// LHK_BENCH_EVENTS sets the events stored (default 20,000); 75% of them fall
 // on the host within the two-hour window.
 func BenchmarkTriageBusyHost(b *testing.B) {
 	n := 20_000

@@ -335,7 +335,7 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 // busyBeacons finds beaconing candidates beyond the collection on a busy
 // host: the host's external destinations with at least cfg.BeaconMin
 // connections in the window (logs_top), of which the busiest
-// maxBeaconFetches not already candidates have their newest
+// maxBeaconFetches not already judged from the collection have their newest
 // beaconFetchLimit connections read and judged.
 func busyBeacons(sys Systems, tenant string, network []pdk.Event, known []Beacon, from, to time.Time, cfg Config, note func(string, ...any)) []Beacon {
 	hostName := ""
@@ -353,11 +353,17 @@ func busyBeacons(sys Systems, tenant string, network []pdk.Event, known []Beacon
 		note("connections of %s by destination: %v", hostName, err)
 		return nil
 	}
+	// Destinations the collection already holds enough connections of were
+	// judged there.
+	seen := map[string]int{}
+	for _, e := range network {
+		seen[str(e, "destination.ip")]++
+	}
 	var out []Beacon
 	fetched := 0
 	for _, bk := range top.Buckets {
 		ip, err := netip.ParseAddr(bk.Value)
-		if err != nil || !external(ip) || bk.Count < int64(cfg.BeaconMin) ||
+		if err != nil || !external(ip) || bk.Count < int64(cfg.BeaconMin) || seen[ip.String()] >= cfg.BeaconMin ||
 			slices.ContainsFunc(known, func(b Beacon) bool { return b.IP == ip.String() }) {
 			continue
 		}
