@@ -138,46 +138,52 @@ type Library interface {
 	Count(pdk.CountRequest) (*pdk.CountResult, error)
 }
 
-// Marker is a detection marker: an event matching every condition of one of
-// the alternatives is suspicious, so no suppression may cover it, nor any
-// pattern on its host or user. Failed logons are not a marker: a service
-// account retrying a stale password is the classic noise.
+// Marker is a detection marker: an event matching one of the alternatives
+// is suspicious, so no suppression may cover it, nor any pattern on its host
+// or user. Failed logons are not a marker: a service account retrying a
+// stale password is the classic noise.
 type Marker struct {
 	Name         string
-	Alternatives [][]pdk.Condition
+	Alternatives []Match
 }
 
-// Markers are the detection markers every proposal is checked against.
+// Match selects events: every word of Query (free text, which the logs
+// store answers from its full-text index, so a rare word makes a query cheap
+// on any volume) and every condition.
+type Match struct {
+	Query      string
+	Conditions []pdk.Condition
+}
+
+// Markers are the detection markers every proposal is checked against. Each
+// substring condition comes with a word for the full-text index.
 var Markers = func() []Marker {
 	office := Marker{Name: "a process started by an Office program"}
-	for _, app := range []string{"winword.exe", "excel.exe", "powerpnt.exe", "outlook.exe", "mspub.exe", "onenote.exe"} {
-		office.Alternatives = append(office.Alternatives, []pdk.Condition{pdk.Exists("process.name"), pdk.Contains("process.parent.name", app)})
+	for _, app := range []string{"winword", "excel", "powerpnt", "outlook", "mspub", "onenote"} {
+		office.Alternatives = append(office.Alternatives, Match{Query: app,
+			Conditions: []pdk.Condition{pdk.Exists("process.name"), pdk.Contains("process.parent.name", app+".exe")}})
+	}
+	run := Marker{Name: "a Run key starting a script"}
+	for _, interp := range []string{"powershell", "mshta", "wscript"} {
+		// "Details" is the value Sysmon 13 logs; Run keys of ordinary
+		// programs (OneDrive, Teams) do not match.
+		run.Alternatives = append(run.Alternatives, Match{Query: "currentversion run " + interp,
+			Conditions: []pdk.Condition{pdk.Contains("registry.path", `\CurrentVersion\Run`), pdk.Contains("Details", interp)}})
 	}
 	return []Marker{
-		{Name: "encoded PowerShell", Alternatives: [][]pdk.Condition{
-			{pdk.Contains("process.command_line", "-enc ")},
-			{pdk.Contains("process.command_line", "-encodedcommand")},
+		{Name: "encoded PowerShell", Alternatives: []Match{
+			{Query: "enc", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "-enc ")}},
+			{Query: "encodedcommand", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "-encodedcommand")}},
 		}},
 		office,
-		{Name: "a credential-dumping tool", Alternatives: [][]pdk.Condition{
-			{pdk.Contains("process.command_line", "mimikatz")},
-			{pdk.Contains("process.command_line", "sekurlsa")},
+		{Name: "a credential-dumping tool", Alternatives: []Match{
+			{Query: "mimikatz", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "mimikatz")}},
+			{Query: "sekurlsa", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "sekurlsa")}},
 		}},
-		{Name: "a Run key starting a script", Alternatives: runKeyScripts},
-		{Name: "a cleared audit log (1102)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "1102")}}},
-		{Name: "a new service (7045)", Alternatives: [][]pdk.Condition{{pdk.Eq("event.code", "7045")}}},
+		run,
+		{Name: "a cleared audit log (1102)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "1102")}}}},
+		{Name: "a new service (7045)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "7045")}}}},
 	}
-}()
-
-// runKeyScripts match a Run key (persistence at logon) set to start a script
-// interpreter. "Details" is the value Sysmon 13 logs; Run keys of ordinary
-// programs (OneDrive, Teams) do not match.
-var runKeyScripts = func() [][]pdk.Condition {
-	var alts [][]pdk.Condition
-	for _, interp := range []string{"powershell", "mshta", "wscript"} {
-		alts = append(alts, []pdk.Condition{pdk.Contains("registry.path", `\CurrentVersion\Run`), pdk.Contains("Details", interp)})
-	}
-	return alts
 }()
 
 // Shape is a kind of noise pattern: the events sharing a value of First and
@@ -344,8 +350,8 @@ func Upkeep(lib Library, tenant string, now time.Time, staleDays int, cfg Config
 
 // firedMarker is a marker alternative with events in the window.
 type firedMarker struct {
-	name  string
-	conds []pdk.Condition
+	name string
+	Match
 }
 
 // Marks are what the detection markers that fired in the window point at.
@@ -397,7 +403,7 @@ func scanMarkers(q *querier) (*Marks, error) {
 	sets := map[string]MarkSet{"host.name": m.Hosts, "user.name": m.Users, "process.name": m.Processes, "process.entity_id": entities}
 	for _, mk := range Markers {
 		for _, alt := range mk.Alternatives {
-			n, err := q.count(alt)
+			n, err := q.countMatch(alt.Query, alt.Conditions)
 			if err != nil {
 				return nil, fmt.Errorf("marker %q: %w", mk.Name, err)
 			}
@@ -406,7 +412,7 @@ func scanMarkers(q *querier) (*Marks, error) {
 			}
 			m.Fired = append(m.Fired, firedMarker{mk.Name, alt})
 			for _, field := range markFields {
-				res, err := q.top(field, alt, markedValues, false)
+				res, err := q.topMatch(field, alt.Query, alt.Conditions, markedValues)
 				if err != nil {
 					return nil, fmt.Errorf("marker %q: %w", mk.Name, err)
 				}
@@ -454,6 +460,26 @@ func (q *querier) count(cs []pdk.Condition) (int64, error) {
 		return 0, err
 	}
 	return res.Count, nil
+}
+
+// countMatch counts the events matching query and cs. The log system counts
+// only by conditions, so with a query it counts through Top: the events
+// with a host name, which marker events (process, registry and Windows
+// events) always have.
+func (q *querier) countMatch(query string, cs []pdk.Condition) (int64, error) {
+	if query == "" {
+		return q.count(cs)
+	}
+	res, err := q.topMatch("host.name", query, cs, 1)
+	if err != nil {
+		return 0, err
+	}
+	return res.Total, nil
+}
+
+func (q *querier) topMatch(field, query string, cs []pdk.Condition, limit int) (*pdk.TopResult, error) {
+	*q.calls++
+	return q.lib.Top(pdk.TopRequest{Tenant: q.tenant, Field: field, Query: query, Fields: cs, From: q.w.From, To: q.w.To, Limit: limit})
 }
 
 func (q *querier) top(field string, cs []pdk.Condition, limit int, applyFilters bool) (*pdk.TopResult, error) {
@@ -528,7 +554,7 @@ func check(q *querier, c candidate, m *Marks) (string, error) {
 		}
 	}
 	for _, f := range m.Fired {
-		n, err := q.count(append(slices.Clone(c.conds), f.conds...))
+		n, err := q.countMatch(f.Query, append(slices.Clone(c.conds), f.Conditions...))
 		if err != nil {
 			return "", err
 		}

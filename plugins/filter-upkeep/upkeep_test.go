@@ -49,11 +49,17 @@ func matches(e pdk.Event, cs []pdk.Condition) bool {
 	return true
 }
 
-func (f *fakeLibrary) match(tenant string, from, to time.Time, cs []pdk.Condition, applyFilters bool) []pdk.Event {
+func (f *fakeLibrary) match(tenant string, from, to time.Time, cs []pdk.Condition, applyFilters bool, query ...string) []pdk.Event {
 	var out []pdk.Event
 	for _, e := range f.events {
 		ts := e.Time()
 		if tenant != f.tenant || ts.Before(from) || !ts.Before(to) || !matches(e, cs) {
+			continue
+		}
+		text := strings.ToLower(fmt.Sprint(map[string]any(e)))
+		if slices.ContainsFunc(query, func(q string) bool {
+			return slices.ContainsFunc(strings.Fields(strings.ToLower(q)), func(w string) bool { return !strings.Contains(text, w) })
+		}) {
 			continue
 		}
 		if applyFilters && slices.ContainsFunc(f.filters, func(fl pdk.Filter) bool { return fl.Active(f.now) && matches(e, fl.Conditions) }) {
@@ -102,7 +108,7 @@ func (f *fakeLibrary) Top(r pdk.TopRequest) (*pdk.TopResult, error) {
 	}
 	counts := map[string]int64{}
 	res := &pdk.TopResult{Field: r.Field, Buckets: []pdk.Bucket{}}
-	for _, e := range f.match(r.Tenant, r.From, r.To, r.Fields, r.ApplyFilters) {
+	for _, e := range f.match(r.Tenant, r.From, r.To, r.Fields, r.ApplyFilters, r.Query) {
 		if v, ok := e[r.Field]; ok {
 			counts[fmt.Sprint(v)]++
 			res.Total++
