@@ -50,6 +50,7 @@ type demoPlugin struct {
 	capabilities []string // capabilities lhk does not know (yet) are left out
 	schedule     *demoSchedule
 	webhook      bool
+	config       map[string]string // set once, when the plugin has no config yet
 }
 
 // demoSchedule is the body of PUT /v1/plugins/{name}/schedule.
@@ -63,12 +64,15 @@ type demoSchedule struct {
 var demoPlugins = []demoPlugin{
 	{name: "report",
 		capabilities: []string{lhk.CapLogsRead, lhk.CapTicketsRead, lhk.CapFiltersRead, lhk.CapReportsWrite},
+		config:       map[string]string{"timezone": "Asia/Tokyo"},
 		schedule:     &demoSchedule{Cron: "0 6 * * 1", Timezone: "Asia/Tokyo", Input: `{"tenant":"acme"}`, Enabled: true}},
 	{name: "filter-upkeep",
 		capabilities: []string{lhk.CapLogsRead, lhk.CapFiltersRead, lhk.CapFiltersWrite, lhk.CapNotifySend},
 		schedule:     &demoSchedule{Cron: "0 7 * * *", Timezone: "Asia/Tokyo", Input: `{"tenant":"*","stale_days":30}`, Enabled: true}},
 	{name: "endpoint-triage",
-		capabilities: []string{lhk.CapLogsRead, lhk.CapAssetsRead, lhk.CapEndpointsRead, lhk.CapTicketsRead, lhk.CapTicketsWrite}},
+		capabilities: []string{lhk.CapLogsRead, lhk.CapAssetsRead, lhk.CapEndpointsRead, lhk.CapTicketsRead, lhk.CapTicketsWrite},
+		// The story's lateral logon comes about 110 minutes after its alert.
+		config: map[string]string{"window_minutes": "120"}},
 	{name: "alert-intake",
 		capabilities: []string{lhk.CapTicketsRead, lhk.CapTicketsWrite, "plugins.invoke", lhk.CapLogsRead},
 		webhook:      true},
@@ -282,6 +286,12 @@ func registerDemoPlugins(ctx context.Context, d *daemon, cfg config, stdout io.W
 		}
 		if dp.schedule != nil && p.Schedule == nil {
 			if _, err := demoRequest(d, cfg.AdminToken, "PUT", "/v1/plugins/"+dp.name+"/schedule", mustJSON(dp.schedule)); err != nil {
+				return nil, err
+			}
+		}
+		if len(dp.config) > 0 && len(p.Config) == 0 {
+			body := mustJSON(map[string]any{"config": dp.config})
+			if _, err := demoRequest(d, cfg.AdminToken, "PATCH", "/v1/plugins/"+dp.name, body); err != nil {
 				return nil, err
 			}
 		}
