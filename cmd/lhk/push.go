@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+type uploadAnswer struct {
+	Plugin               string   `json:"plugin"`
+	Version              int      `json:"version"`
+	SHA256               string   `json:"sha256"`
+	Size                 int64    `json:"size"`
+	Owner                string   `json:"owner"`
+	Exports              []string `json:"exports"`
+	CapabilitiesRequired []string `json:"capabilities_required"`
+	CapabilitiesMissing  []string `json:"capabilities_missing"`
+}
+
+func (a *app) pushCommand() *cobra.Command {
+	var name, spec, tz, input string
+	cmd := &cobra.Command{
+		Use:   "push [DIR|FILE.wasm] [--name NAME] [--schedule SPEC --tz ZONE]",
+		Short: "Build if needed and upload a plugin as a new version",
+		Long: `push uploads a WebAssembly module as the next version of plugin NAME,
+creating the plugin (you become its owner) when it is new. Given a directory
+(default .), it builds it first as 'lhk build' does. It prints the version and
+the capabilities the module requires, and those its grant still misses.
+--schedule sets (or replaces) the plugin's cron schedule after the upload.
+
+NAME defaults to the directory's name, or the file's name without .wasm.`,
+		Example: `  lhk push ./hunt --schedule "0 9 * * 1-5" --tz Asia/Tokyo
+  lhk push build/report.wasm --name report`,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			src := "."
+			if len(argv) == 1 {
+				src = argv[0]
+			}
+			if cmd.Flags().Changed("tz") && spec == "" {
+				return usageErrorf("push: --tz needs --schedule")
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			st, err := os.Stat(src)
+			if err != nil {
+				return usageErrorf("push: %v", err)
+			}
+			var wasm []byte
+			if st.IsDir() {
+				abs, _ := filepath.Abs(src)
+				if name == "" {
+					name = filepath.Base(abs)
+				}
+				out := filepath.Join(os.TempDir(), fmt.Sprintf("lhk-push-%d.wasm", os.Getpid()))
+				defer os.Remove(out)
+				if err := a.build(cmd.Context(), src, out); err != nil {
+					return err
+				}
+				if wasm, err = os.ReadFile(out); err != nil {
+					return err
+				}
+			} else {
+				if name == "" {
+					name = strings.TrimSuffix(filepath.Base(src), ".wasm")
+				}
+				if wasm, err = os.ReadFile(src); err != nil {
+					return usageErrorf("push: %v", err)
+				}
+			}
+			fmt.Fprintf(a.stderr, "uploading %s (%s) as plugin %s\n", src, mib(int64(len(wasm))), name)
+			var up uploadAnswer
+			res, err := c.do(cmd.Context(), request{method: "POST", path: "/v1/plugins/" + pathEscape(name) + "/versions", body: bytes.NewReader(wasm), ctype: "application/wasm"})
+			if err != nil {
+				return err
+			}
+			raw, err := readBody(res)
+			if err != nil {
+				return err
+			}
+			if err := decode(raw, &up); err != nil {
+				return err
+			}
+			var sched []byte
+			if spec != "" {
+				if sched, err = a.setSchedule(cmd.Context(), c, name, spec, tz, input, true); err != nil {
+					return fmt.Errorf("version %d uploaded, but the schedule was refused: %w", up.Version, err)
+				}
+			}
+			if a.jsonOutput() {
+				if err := a.printJSON(raw); err != nil {
+					return err
+				}
+				if sched != nil {
+					return a.printJSON(sched)
+				}
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "plugin %s version %d (sha256 %s, %d bytes, owner %s)\n", up.Plugin, up.Version, shortSHA(up.SHA256), up.Size, up.Owner)
+			fmt.Fprintf(a.stdout, "capabilities required: %s\n", list(up.CapabilitiesRequired))
+			if len(up.CapabilitiesMissing) > 0 {
+				fmt.Fprintf(a.stdout, "capabilities missing:  %s (grant them: lhk plugin grant %s --cap %s --tenant …)\n", list(up.CapabilitiesMissing), up.Plugin, strings.Join(up.CapabilitiesMissing, ","))
+			} else {
+				fmt.Fprintln(a.stdout, "capabilities missing:  none")
+			}
+			if sched != nil {
+				a.printScheduleAnswer(sched)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "plugin name (default: the directory's or file's name)")
+	f.StringVar(&spec, "schedule", "", `cron spec to run it on, e.g. "0 9 * * 1" or @daily`)
+	f.StringVar(&tz, "tz", "UTC", "IANA timezone of the schedule, e.g. Asia/Tokyo")
+	f.StringVar(&input, "input", "", "input of scheduled runs")
+	return cmd
+}
+
+func (a *app) buildCommand() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "build [DIR] [-o FILE.wasm]",
+		Short: "Build a Go plugin to WebAssembly",
+		Long: `build runs
+  GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o FILE.wasm .
+in DIR (default .). FILE defaults to DIR/NAME.wasm, NAME being the directory's name.`,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			dir := "."
+			if len(argv) == 1 {
+				dir = argv[0]
+			}
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join(abs, filepath.Base(abs)+".wasm")
+			}
+			if err := a.build(cmd.Context(), dir, out); err != nil {
+				return err
+			}
+			st, err := os.Stat(out)
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printValue(map[string]any{"file": out, "size": st.Size()})
+			}
+			fmt.Fprintf(a.stdout, "built %s (%s)\n", out, mib(st.Size()))
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "O", "", "output file (default DIR/NAME.wasm)")
+	return cmd
+}
+
+// build compiles the Go plugin in dir to out.
+func (a *app) build(ctx context.Context, dir, out string) error {
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return usageErrorf("build: %s is not a directory", dir)
+	}
+	out, err = filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return fmt.Errorf("build: the go command is not on PATH; install Go 1.24 or later")
+	}
+	fmt.Fprintf(a.stderr, "building %s (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared)\n", dir)
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, goBin, "build", "-buildmode=c-shared", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stdout = &stderr
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		a.stderr.Write(stderr.Bytes())
+		first := strings.TrimSpace(stderr.String())
+		if i := strings.LastIndexByte(first, '\n'); i >= 0 {
+			first = first[i+1:]
+		}
+		return fmt.Errorf("build %s failed: %s", dir, dash(first))
+	}
+	fmt.Fprintf(a.stderr, "built in %.1fs\n", time.Since(start).Seconds())
+	return nil
+}
+
+func (a *app) newCommand() *cobra.Command {
+	var pdkDir string
+	cmd := &cobra.Command{
+		Use:   "new NAME [--pdk DIR]",
+		Short: "Create a Go plugin on lhk's PDK in a new directory NAME",
+		Long: `new writes NAME/main.go (an entry function 'run' exported with
+//go:wasmexport that reads JSON input, logs and answers JSON) and NAME/go.mod
+requiring github.com/lhk-soc/lhk/pdk. --pdk DIR (or LHK_PDK) points the module
+at a local checkout of the PDK with a replace directive. It then runs
+'go mod tidy' when Go is installed. Build and push with 'lhk push NAME'.`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			dir := argv[0]
+			name := filepath.Base(dir)
+			if !pluginNameOK(name) {
+				return usageErrorf("new: %q: use lowercase letters, digits and dashes, starting with a letter", name)
+			}
+			if _, err := os.Stat(dir); err == nil {
+				return usageErrorf("new: %s already exists", dir)
+			}
+			if pdkDir == "" {
+				pdkDir = a.getenv("LHK_PDK")
+			}
+			gomod := "module " + name + "\n\ngo 1.24\n\nrequire github.com/lhk-soc/lhk/pdk " + pdkVersion + "\n"
+			if pdkDir != "" {
+				abs, err := filepath.Abs(pdkDir)
+				if err != nil {
+					return err
+				}
+				if _, err := os.Stat(filepath.Join(abs, "go.mod")); err != nil {
+					return usageErrorf("new: --pdk %s: no go.mod there", pdkDir)
+				}
+				gomod += "\nreplace github.com/lhk-soc/lhk/pdk => " + abs + "\n"
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(strings.ReplaceAll(mainTemplate, "NAME", name)), 0o644); err != nil {
+				return err
+			}
+			if goBin, err := exec.LookPath("go"); err == nil {
+				tidy := exec.CommandContext(cmd.Context(), goBin, "mod", "tidy")
+				tidy.Dir = dir
+				tidy.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+				if out, err := tidy.CombinedOutput(); err != nil {
+					fmt.Fprintf(a.stderr, "warning: go mod tidy failed (use --pdk DIR with a checkout of lhk's pdk/):\n%s", out)
+				}
+			}
+			fmt.Fprintf(a.stdout, "created %s/main.go and %s/go.mod\nnext: lhk build %s && lhk push %s\n", dir, dir, dir, dir)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&pdkDir, "pdk", "", "local checkout of lhk's pdk/ module (env LHK_PDK)")
+	return cmd
+}
+
+// pdkVersion is the PDK version a new plugin requires when no --pdk is given.
+const pdkVersion = "v0.0.0-00010101000000-000000000000"
+
+func pluginNameOK(s string) bool {
+	if s == "" || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+const mainTemplate = `// Command NAME is an lhk plugin.
+//
+// Build and upload it with 'lhk push .', run it with
+// 'lhk invoke NAME --data '{"name":"world"}''.
+package main
+
+import "github.com/lhk-soc/lhk/pdk"
+
+// input is what the plugin reads.
+type input struct {
+	Name string ` + "`json:\"name\"`" + `
+}
+
+//go:wasmexport run
+func run() int32 {
+	return pdk.Run(func() error {
+		var in input
+		if err := pdk.InputJSON(&in); err != nil {
+			return err
+		}
+		pdk.Logf(pdk.LevelInfo, "greeting %s", in.Name)
+		return pdk.OutputJSON(map[string]string{"greeting": "hello " + in.Name})
+	})
+}
+
+func main() {}
+`
