@@ -105,7 +105,10 @@ func runRow(inv invocationJSON) []string {
 // status changes of those seen, until ctx ends.
 func (a *app) followRuns(ctx context.Context, c *client, path string, first []invocationJSON, interval time.Duration) error {
 	seen := map[string]string{}
-	t := newTable(a.stdout, runHeader...)
+	t := newTable(io.Discard)
+	if !a.jsonOutput() {
+		t = newTable(a.stdout, runHeader...)
+	}
 	emit := func(invs []invocationJSON) error {
 		slices.Reverse(invs)
 		for _, inv := range invs {
