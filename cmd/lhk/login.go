@@ -86,6 +86,30 @@ unless --context names it.`,
 	return cmd
 }
 
+func (a *app) whoamiCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "whoami",
+		Short: "Show the server and the user the token belongs to",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			var me userJSON
+			raw, err := c.json(cmd.Context(), "GET", "/v1/users/me", nil, &me)
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			fmt.Fprintf(a.stdout, "%s (%s) on %s\n", me.Name, me.Role, c.server)
+			return nil
+		},
+	}
+}
+
 func (a *app) contextCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "context",

@@ -327,7 +327,7 @@ reported with their line numbers in the file.`,
 				}
 				in = f
 			}
-			total, err := a.ingest(cmd.Context(), c, in, size, tenant, max(batch, 1024), quiet)
+			total, err := a.ingest(cmd.Context(), c, in, size, tenant, max(batch, 1), quiet)
 			if err != nil {
 				return err
 			}
@@ -422,4 +422,14 @@ func (a *app) ingest(ctx context.Context, c *client, in io.Reader, size int64, t
 	return total, nil
 }
 
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+// mib formats a byte count for people.
+func mib(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+}

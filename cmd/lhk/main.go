@@ -167,7 +167,7 @@ Exit codes: 0 ok, 1 server refused or plugin failed, 2 usage error,
 			root.AddCommand(c)
 		}
 	}
-	add("setup", a.loginCommand(), a.contextCommand())
+	add("setup", a.loginCommand(), a.whoamiCommand(), a.contextCommand())
 	add("plugins", a.pluginsCommand(), a.pluginCommand(), a.pushCommand(), a.newCommand(), a.buildCommand(), a.scheduleCommand())
 	add("runs", a.invokeCommand(), a.runsCommand(), a.runCommand())
 	add("systems", a.logsCommand(), a.ticketsCommand(), a.ticketCommand(), a.assetsCommand(), a.filtersCommand(), a.reportsCommand())

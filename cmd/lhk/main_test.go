@@ -275,6 +275,9 @@ func TestLogin(t *testing.T) {
 		}
 		// The stored context is used without flags or environment.
 		c.ok("plugins")
+		if r := c.ok("whoami"); r.Stdout != "login-alice (analyst) on "+daemonURL+"\n" {
+			t.Errorf("whoami: %q", r.Stdout)
+		}
 	})
 	t.Run("TokenFromStdin", func(t *testing.T) {
 		c.t = t
@@ -479,6 +482,11 @@ func TestLogs(t *testing.T) {
 		decodeJSON(t, c.ok("logs", "ingest", file, "--tenant", "cli-batch", "--batch-bytes", "1", "-o", "json").Stdout, &ans)
 		if ans.Accepted != 3 || ans.Rejected != 1 || len(ans.Errors) != 1 || ans.Errors[0].Line != 4 {
 			t.Errorf("batched ingest: %+v", ans)
+		}
+		// From standard input, with progress on stderr for each batch.
+		r := c.run(buf.String(), "logs", "ingest", "-", "--tenant", "cli-stdin", "--batch-bytes", "1")
+		if r.Code != 0 || r.Stdout != "accepted 3, rejected 1\n  line 4: "+ans.Errors[0].Message+"\n" || strings.Count(r.Stderr, "ingest: ") != 4 {
+			t.Errorf("ingest from stdin: %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 		}
 	})
 
