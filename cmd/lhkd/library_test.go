@@ -236,8 +236,9 @@ func TestLibraryFromPlugins(t *testing.T) {
 		}
 	})
 	t.Run("ReportsKVNotify", func(t *testing.T) {
-		rep := l.ok(t, "reports_publish", map[string]any{"tenant": "acme", "title": "Weekly", "markdown": "# Weekly\n\n<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |"})
-		if rep["plugin"] != "probe" || strings.Contains(rep["html"].(string), "<script>") || !strings.Contains(rep["html"].(string), "<table>") {
+		rep := l.ok(t, "reports_publish", map[string]any{"tenant": "acme", "title": "Weekly", "markdown": "# Weekly\n\n<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n![chart](data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=) ![x](javascript:alert(1))"})
+		html := rep["html"].(string)
+		if rep["plugin"] != "probe" || strings.Contains(html, "<script>") || strings.Contains(html, "javascript") || !strings.Contains(html, "<table>") || !strings.Contains(html, `<img src="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4="`) {
 			t.Fatalf("report = %v", rep)
 		}
 		l.must(t, http.StatusOK, "GET", "/v1/reports/"+rep["id"].(string)+"?tenant=acme", l.alice, nil)

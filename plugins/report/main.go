@@ -13,9 +13,9 @@
 // started by Office applications, credential-dumping tools, cleared audit
 // logs, new services, Run keys) with the hosts they were seen on, the top
 // hosts, users and destinations, the tickets opened in the period by status
-// and severity, and the hits of the tenant's analysis filters. Charts are
-// tables with Unicode bars: the report renderer keeps only http, https,
-// mailto and relative image URLs, so data: (SVG) images would be dropped.
+// and severity, and the hits of the tenant's analysis filters. Events by day
+// is an inline SVG chart (a data:image/svg+xml image, which the report
+// renderer keeps); tables carry Unicode bars.
 //
 // Capabilities: logs.read and reports.write; tickets.read and filters.read
 // add their sections (without them the report says the section was not

@@ -119,6 +119,13 @@ func Markdown(st *Stats, loc *time.Location) string {
 	}
 
 	w("\n## Events by day\n\n")
+	var days []string
+	var counts []int64
+	for _, d := range st.Timeline {
+		days = append(days, d.From.In(loc).Format("Mon 01-02"))
+		counts = append(counts, d.Count)
+	}
+	w("%s\n\n", svgBarChart("Events by day", days, counts))
 	w("| day | events | |\n| --- | ---: | --- |\n")
 	peak := maxCount(st.Timeline, func(x Bucket) int64 { return x.Count })
 	for _, d := range st.Timeline {
@@ -207,7 +214,7 @@ func Markdown(st *Stats, loc *time.Location) string {
 	for _, n := range st.Notes {
 		w("- %s\n", n)
 	}
-	w("- Charts are drawn with Unicode bars; counts come from the tenant's logs, tickets and filters through lhk (%d queries).\n", st.Calls)
+	w("- Charts are inline SVG images and Unicode bars in the tables; counts come from the tenant's logs, tickets and filters through lhk (%d queries).\n", st.Calls)
 	return b.String()
 }
 

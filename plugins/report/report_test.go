@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -401,12 +402,13 @@ func TestGather(t *testing.T) {
 		"`T-1` Encoded PowerShell on ACME-WS-017 (high, open",
 		"| open | 1 |",
 		"Unicode bars",
+		"![Events by day](data:image/svg+xml;base64,",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
 	}
-	for _, never := range []string{"ACME-WS-099", "Last week's", "<svg", "data:"} {
+	for _, never := range []string{"ACME-WS-099", "Last week's", "<svg"} {
 		if strings.Contains(md, never) {
 			t.Errorf("report contains %q", never)
 		}
@@ -465,5 +467,25 @@ func TestMergeBuckets(t *testing.T) {
 	want := []pdk.Bucket{{Value: "b", Count: 6}, {Value: "a", Count: 3}, {Value: "c", Count: 3}}
 	if !slices.Equal(got, want) {
 		t.Errorf("mergeBuckets = %v, want %v", got, want)
+	}
+}
+
+func TestSVGBarChart(t *testing.T) {
+	md := svgBarChart("Events by day", []string{"Mon 11-02", "Tue <11-03>"}, []int64{10, 1250})
+	b64, ok := strings.CutPrefix(md, "![Events by day](data:image/svg+xml;base64,")
+	if !ok || !strings.HasSuffix(b64, ")") {
+		t.Fatalf("not an inline SVG image: %.80s", md)
+	}
+	svg, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(b64, ")"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "</svg>", "1,250", "Tue &lt;11-03&gt;"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("chart lacks %q: %s", want, svg)
+		}
+	}
+	if n := strings.Count(string(svg), "<rect"); n != 2 {
+		t.Errorf("%d bars, want 2", n)
 	}
 }

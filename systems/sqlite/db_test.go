@@ -132,6 +132,11 @@ func TestRenderMarkdown(t *testing.T) {
 		{"<https://example.com>", `<a href="https://example.com">`, ""},
 		{"visit www.example.com", `<a href="http://www.example.com">`, ""},
 		{"| a |\n| - |\n| 1 |", "<td>1</td>", ""},
+		// Charts: inline SVG or PNG images stay; other data: URLs do not.
+		{"![chart](data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=)", `<img src="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4="`, ""},
+		{"[x](data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=)", `<a href="">`, "data:"},
+		{"![x](data:text/html;base64,PHNjcmlwdD4=)", `<img src=""`, "data:"},
+		{"![x](data:image/svg+xml,<svg onload=alert(1)>)", "", "onload"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.md, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 
@@ -28,7 +29,44 @@ const ReportIDPrefix = "R-"
 var markdown = goldmark.New(
 	goldmark.WithExtensions(extension.GFM),
 	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(safeLinks{}, 0))),
+	goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(chartImages{}, 10))),
 )
+
+// chartImages renders images whose destination safeLinks kept. goldmark's own
+// image renderer refuses every data: URL but a few raster types, which would
+// drop the inline SVG charts plugins embed in reports; safeLinks has already
+// emptied every destination that is neither a safe URL nor a safe data image.
+type chartImages struct{}
+
+// RegisterFuncs implements renderer.NodeRenderer.
+func (chartImages) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindImage, func(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		n := node.(*ast.Image)
+		_, _ = w.WriteString(`<img src="`)
+		_, _ = w.Write(util.EscapeHTML(util.URLEscape(n.Destination, true)))
+		_, _ = w.WriteString(`" alt="`)
+		_, _ = w.Write(util.EscapeHTML(imageAlt(n, source)))
+		_, _ = w.WriteString(`">`)
+		return ast.WalkSkipChildren, nil
+	})
+}
+
+// imageAlt is the plain text of an image's description.
+func imageAlt(n ast.Node, source []byte) []byte {
+	var b bytes.Buffer
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if entering {
+			if t, ok := c.(*ast.Text); ok {
+				b.Write(t.Segment.Value(source))
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	return b.Bytes()
+}
 
 // RenderMarkdown renders Markdown to HTML the way PublishReport does: raw
 // HTML escaped or dropped, and links other than http, https, mailto and
@@ -59,7 +97,7 @@ func (safeLinks) Transform(doc *ast.Document, reader text.Reader, _ parser.Conte
 				n.Destination = nil
 			}
 		case *ast.Image:
-			if !safeURL(n.Destination) {
+			if !safeURL(n.Destination) && !safeDataImage(n.Destination) {
 				n.Destination = nil
 			}
 		case *ast.AutoLink:
@@ -95,6 +133,29 @@ func safeURL(u []byte) bool {
 		return true
 	}
 	return false
+}
+
+// safeDataImage reports whether an image destination is an inline SVG or PNG
+// in base64, as plugins embed charts. Browsers show an SVG loaded as an image
+// without running its scripts or loading anything it references, so such
+// images are safe where links with the same URL would not be.
+func safeDataImage(u []byte) bool {
+	s := string(u)
+	var data string
+	for _, prefix := range []string{"data:image/svg+xml;base64,", "data:image/png;base64,"} {
+		if rest, ok := strings.CutPrefix(s, prefix); ok {
+			data = rest
+		}
+	}
+	if data == "" {
+		return false
+	}
+	for _, c := range data {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
 }
 
 // PublishReport renders r.Markdown to HTML and stores the report with a new
