@@ -70,6 +70,8 @@ func (u *usecase) install(t *testing.T, name string, caps ...string) {
 	}
 	grant, _ := json.Marshal(map[string]any{"capabilities": caps, "tenants": []string{"acme"}})
 	u.must(t, http.StatusOK, "PUT", "/v1/plugins/"+name+"/grant", u.alice, grant)
+	// Findings are checked here, not speed: a slow CI machine must not time out.
+	u.must(t, http.StatusOK, "PATCH", "/v1/plugins/"+name, u.alice, []byte(`{"timeout_ms":600000}`))
 }
 
 // call posts JSON to a library route as admin and decodes the answer.

@@ -61,6 +61,8 @@ func newSOC(t *testing.T) *soc {
 			t.Fatalf("upload %s = %d %s", name, r.Status, r.Body)
 		}
 		d.must(t, http.StatusOK, "PUT", "/v1/plugins/"+name+"/grant", s.alice, []byte(grant))
+		// Findings are checked here, not speed: a slow CI machine must not time out.
+		d.must(t, http.StatusOK, "PATCH", "/v1/plugins/"+name, s.alice, []byte(`{"timeout_ms":600000}`))
 	}
 	// The story moves laterally 110 minutes after the alert: look two hours
 	// either side.
