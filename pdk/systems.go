@@ -36,6 +36,10 @@ type FilterStat struct {
 	Name    string     `json:"name"`
 	Hits    int64      `json:"hits"`
 	LastHit *time.Time `json:"last_hit"`
+	// ExpiresAt is the filter's expiry, nil when it never expires.
+	ExpiresAt *time.Time `json:"expires_at"`
+	// Expired says the filter was past its expiry when the stats were taken.
+	Expired bool `json:"expired"`
 }
 
 // FilterSystem is the type of [Filters]; see there.

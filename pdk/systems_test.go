@@ -89,8 +89,8 @@ func systemCases() []systemCase {
 			name: "Filters.Stats", imp: "filters_stats",
 			call:    func() (any, error) { return Filters.Stats("acme", t0, t1) },
 			wantReq: `{"tenant":"acme","from":"2026-11-01T00:00:00Z","to":"2026-11-08T00:00:00Z"}`,
-			reply:   `{"stats":[{"name":"backup-noise","hits":7,"last_hit":"2026-11-07T02:00:00Z"},{"name":"old","hits":0,"last_hit":null}]}`,
-			want:    `[{"name":"backup-noise","hits":7,"last_hit":"2026-11-07T02:00:00Z"},{"name":"old","hits":0,"last_hit":null}]`,
+			reply:   `{"stats":[{"name":"backup-noise","hits":7,"last_hit":"2026-11-07T02:00:00Z","expires_at":"2027-01-01T00:00:00Z","expired":false},{"name":"old","hits":0,"last_hit":null,"expires_at":"2026-01-01T00:00:00Z","expired":true}]}`,
+			want:    `[{"name":"backup-noise","hits":7,"last_hit":"2026-11-07T02:00:00Z","expires_at":"2027-01-01T00:00:00Z","expired":false},{"name":"old","hits":0,"last_hit":null,"expires_at":"2026-01-01T00:00:00Z","expired":true}]`,
 		},
 		{
 			name: "Filters.Upsert", imp: "filters_upsert",
