@@ -28,7 +28,7 @@ vet:
 
 ## bench: the benchmarks behind docs/performance.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./host/ ./registry/... ./cmd/lhkd/
+	$(GO) test -run '^$$' -bench . -benchmem ./host/ ./registry/... ./invoke/ ./systems/... ./cmd/lhkd/
 
 ## build: the daemon binary in ./bin
 build:

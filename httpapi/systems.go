@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"slices"
@@ -198,30 +199,28 @@ func (s *Server) listReports(c echo.Context) error {
 }
 
 func (s *Server) getReport(c echo.Context) error {
-	if err := s.needSystem(s.cfg.Reports != nil, "reports"); err != nil {
-		return err
-	}
-	tenant, err := requireTenant(c, "")
-	if err != nil {
-		return err
-	}
-	r, err := s.cfg.Reports.Report(ctxOf(c), tenant, c.Param("id"))
+	r, err := s.report(c)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
 }
 
-// downloadReport serves a report as a Markdown or a standalone HTML file.
-func (s *Server) downloadReport(c echo.Context) error {
+// report loads the report named in the path for a tenant in the caller's ceiling.
+func (s *Server) report(c echo.Context) (*lhk.Report, error) {
 	if err := s.needSystem(s.cfg.Reports != nil, "reports"); err != nil {
-		return err
+		return nil, err
 	}
 	tenant, err := requireTenant(c, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r, err := s.cfg.Reports.Report(ctxOf(c), tenant, c.Param("id"))
+	return s.cfg.Reports.Report(ctxOf(c), tenant, c.Param("id"))
+}
+
+// downloadReport serves a report as a Markdown or a standalone HTML file.
+func (s *Server) downloadReport(c echo.Context) error {
+	r, err := s.report(c)
 	if err != nil {
 		return err
 	}
@@ -233,15 +232,11 @@ func (s *Server) downloadReport(c echo.Context) error {
 		return c.Blob(http.StatusOK, "text/markdown; charset=utf-8", []byte(r.Markdown))
 	case "html":
 		h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.html"`, r.ID))
-		page := "<!doctype html><meta charset=utf-8><title>" + htmlEscape(r.Title) + "</title>\n" + r.HTML
+		page := "<!doctype html><meta charset=utf-8><title>" + html.EscapeString(r.Title) + "</title>\n" + r.HTML
 		return c.Blob(http.StatusOK, echo.MIMETextHTMLCharsetUTF8, []byte(page))
 	default:
 		return lhk.Errorf(lhk.EINVALID, "format %q: use md or html", format)
 	}
-}
-
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
 }
 
 func (s *Server) listTickets(c echo.Context) error {
