@@ -231,12 +231,24 @@ func (s *Service) Invoke(ctx context.Context, req lhk.InvokeRequest) (*lhk.Invoc
 	if err != nil {
 		return nil, err
 	}
+	if recordsRunning(inv.Trigger) {
+		running := *inv
+		s.record(&running)
+	}
 	output, runErr := s.run(ctx, inv, call)
 	s.record(inv)
 	full := *inv
 	full.Output = output
 	full.OutputTruncated = false
 	return &full, runErr
+}
+
+// recordsRunning reports whether a synchronous run with this trigger is
+// recorded as running before it starts. Nobody waits on a cron, webhook or
+// plugin run, so its history shows it while it is going; an HTTP or CLI caller
+// holds the answer itself, and its record is written once, at the end.
+func recordsRunning(t string) bool {
+	return t != lhk.TriggerHTTP && t != lhk.TriggerCLI
 }
 
 // Start records a running invocation, runs it in the background and returns at
