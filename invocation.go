@@ -41,6 +41,9 @@ type Invocation struct {
 	OutputTruncated bool      `json:"output_truncated,omitempty"`
 	Logs            []LogLine `json:"logs"`
 	Error           string    `json:"error"`
+	// Replica names the lhkd process that ran it, when several share a
+	// registry; empty on a single node.
+	Replica string `json:"replica,omitempty"`
 }
 
 // LogLine is one line a plugin logged through Extism logging or wrote to

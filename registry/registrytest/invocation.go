@@ -26,7 +26,7 @@ func (s *suite) testInvocations(t *testing.T) {
 				{Time: t0.Add(time.Second), Level: "info", Message: "starting"},
 				{Time: t0.Add(2 * time.Second), Level: "stderr", Message: "boom ✗"},
 			},
-			Error: "plugin trapped",
+			Error: "plugin trapped", Replica: "lhkd-7c9f",
 		}
 		ok(t, r.PutInvocations(bg, []*lhk.Invocation{want}))
 		got, err := r.Invocation(bg, want.ID)
@@ -34,7 +34,8 @@ func (s *suite) testInvocations(t *testing.T) {
 		if got.ID != want.ID || got.Plugin != want.Plugin || got.Version != want.Version || got.Function != want.Function ||
 			got.Trigger != want.Trigger || got.Caller != want.Caller || got.Status != want.Status ||
 			!got.StartedAt.Equal(want.StartedAt) || got.DurationMS != want.DurationMS ||
-			!bytes.Equal(got.Output, want.Output) || got.OutputTruncated != want.OutputTruncated || got.Error != want.Error {
+			!bytes.Equal(got.Output, want.Output) || got.OutputTruncated != want.OutputTruncated || got.Error != want.Error ||
+			got.Replica != want.Replica {
 			t.Errorf("got %+v\nwant %+v", got, want)
 		}
 		if len(got.Logs) != 2 {

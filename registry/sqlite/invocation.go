@@ -46,13 +46,13 @@ func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error 
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO invocations
 			(id, plugin, version, function, trigger, caller, status, started_at, duration_ms,
-			 output, output_truncated, logs, error)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 output, output_truncated, logs, error, replica)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET plugin = excluded.plugin, version = excluded.version,
 				function = excluded.function, trigger = excluded.trigger, caller = excluded.caller,
 				status = excluded.status, started_at = excluded.started_at, duration_ms = excluded.duration_ms,
 				output = excluded.output, output_truncated = excluded.output_truncated,
-				logs = excluded.logs, error = excluded.error`)
+				logs = excluded.logs, error = excluded.error, replica = excluded.replica`)
 		if err != nil {
 			return err
 		}
@@ -67,7 +67,7 @@ func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error 
 				return fmt.Errorf("encode logs of %q: %w", inv.ID, err)
 			}
 			if _, err := st.ExecContext(ctx, inv.ID, inv.Plugin, inv.Version, inv.Function, inv.Trigger, inv.Caller,
-				inv.Status, started.UnixNano(), inv.DurationMS, inv.Output, inv.OutputTruncated, logs, inv.Error); err != nil {
+				inv.Status, started.UnixNano(), inv.DurationMS, inv.Output, inv.OutputTruncated, logs, inv.Error, inv.Replica); err != nil {
 				return fmt.Errorf("put invocation %q: %w", inv.ID, err)
 			}
 		}
@@ -80,7 +80,7 @@ func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error 
 }
 
 const invocationColumns = `id, plugin, version, function, trigger, caller, status, started_at, duration_ms,
-	output, output_truncated, logs, error`
+	output, output_truncated, logs, error, replica`
 
 // scanInvocation reads one row of invocationColumns.
 func scanInvocation(row interface{ Scan(...any) error }) (*lhk.Invocation, error) {
@@ -90,7 +90,7 @@ func scanInvocation(row interface{ Scan(...any) error }) (*lhk.Invocation, error
 		logs    string
 	)
 	if err := row.Scan(&inv.ID, &inv.Plugin, &inv.Version, &inv.Function, &inv.Trigger, &inv.Caller, &inv.Status,
-		&started, &inv.DurationMS, &inv.Output, &inv.OutputTruncated, &logs, &inv.Error); err != nil {
+		&started, &inv.DurationMS, &inv.Output, &inv.OutputTruncated, &logs, &inv.Error, &inv.Replica); err != nil {
 		return nil, err
 	}
 	inv.StartedAt = fromNano(started)
