@@ -29,6 +29,7 @@ type Service struct {
 	// HistoryOutputBytes caps the output kept in an invocation record.
 	historyOutputBytes int
 	cacheTTL           time.Duration
+	replica            string
 
 	mu    sync.Mutex
 	cache map[string]cachedPlugin
@@ -54,6 +55,9 @@ type Options struct {
 	// CacheTTL is how long plugin metadata is trusted without asking the store
 	// (default 2s). Forget drops an entry at once.
 	CacheTTL time.Duration
+	// Replica names this process in every record it writes, when several
+	// replicas share a registry (empty on a single node).
+	Replica string
 }
 
 // New returns a Service that reads plugins from plugins, runs them on rt and
@@ -73,6 +77,7 @@ func New(plugins lhk.PluginStore, records lhk.InvocationStore, rt lhk.Runtime, l
 		log:                log,
 		historyOutputBytes: opts.HistoryOutputBytes,
 		cacheTTL:           opts.CacheTTL,
+		replica:            opts.Replica,
 		cache:              make(map[string]cachedPlugin),
 		stopping:           make(chan struct{}),
 		baseCtx:            ctx,
@@ -148,6 +153,7 @@ func (s *Service) prepare(ctx context.Context, req lhk.InvokeRequest) (*lhk.Invo
 		Caller:    req.Caller,
 		Status:    lhk.StatusRunning,
 		StartedAt: time.Now().UTC(),
+		Replica:   s.replica,
 	}
 	name, number := p.Name, version
 	call := lhk.CallRequest{

@@ -22,6 +22,20 @@
 //     nothing; one that cannot read the store is recorded as skipped (with
 //     no caller) so a missed run shows in the history.
 //
+// # Several replicas
+//
+// With WithCluster, several lhkd processes share one registry and each runs
+// the same schedules, but each tick runs once. When a tick fires, a replica
+// first claims it (lhk.TickClaimer, keyed by plugin and the tick's scheduled
+// time, which every replica computes alike: @every runs are aligned to the
+// clock); the replicas that lose the claim do nothing, not even record a skip.
+// The winner then applies the overlap rule across replicas: besides its own
+// guard, a running cron invocation of the plugin on another live replica makes
+// the tick a skip. A replica that dies mid-run leaves its invocation running
+// until the registry's reaper (lhk.ReplicaStore) marks it failed; the tick is
+// not retried, since a plugin may already have acted (opened a ticket, isolated
+// a host) and running it twice is worse than once.
+//
 // Start loads every schedule from the store; Refresh re-reads one plugin and
 // applies its schedule (add, replace, remove) without touching the others; Stop
 // stops the timer and waits for running jobs.
@@ -53,6 +67,11 @@ type Scheduler struct {
 	logger  *slog.Logger
 	cron    *rcron.Cron
 
+	// claimer, runs and replica are set by WithCluster.
+	claimer lhk.TickClaimer
+	runs    lhk.InvocationStore
+	replica string
+
 	// runCtx is the context of every run; cancelRuns aborts the runs still
 	// going when Stop's context ends first.
 	runCtx     context.Context
@@ -79,9 +98,22 @@ type entry struct {
 	sched lhk.Schedule
 }
 
+// Option configures a Scheduler.
+type Option func(*Scheduler)
+
+// WithCluster makes the scheduler one of several replicas on a shared
+// registry: each tick runs on the replica whose claim through claimer
+// succeeds, and runs (the shared invocation history) tells it whether another
+// replica is still running the previous tick. replica names this process.
+func WithCluster(claimer lhk.TickClaimer, runs lhk.InvocationStore, replica string) Option {
+	return func(s *Scheduler) {
+		s.claimer, s.runs, s.replica = claimer, runs, replica
+	}
+}
+
 // New returns a Scheduler that runs plugins through invoker and reads plugins
 // and schedules from plugins. Nothing runs until Start. A nil logger discards.
-func New(invoker lhk.InvokeService, plugins lhk.PluginStore, logger *slog.Logger) *Scheduler {
+func New(invoker lhk.InvokeService, plugins lhk.PluginStore, logger *slog.Logger, opts ...Option) *Scheduler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -91,6 +123,9 @@ func New(invoker lhk.InvokeService, plugins lhk.PluginStore, logger *slog.Logger
 		plugins: plugins,
 		logger:  logger,
 		states:  make(map[string]*state),
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	s.runCtx, s.cancelRuns = context.WithCancel(lhk.NewContextWithActor(context.Background(), Actor))
 	s.cron = rcron.New(
@@ -226,9 +261,15 @@ func (s *Scheduler) apply(plugin string, want *lhk.Schedule, seq uint64) error {
 		return invalid
 	}
 	e := &entry{sched: *want}
-	job := rcron.NewChain(skipIfStillRunning(&st.busy, func() {
+	job := rcron.NewChain(s.claim(plugin, e), skipIfStillRunning(&st.busy, func() {
 		s.skip(plugin, e, "the previous run of this schedule is still going")
-	})).Then(rcron.FuncJob(func() { s.run(plugin, e) }))
+	})).Then(rcron.FuncJob(func() {
+		if other := s.runningElsewhere(plugin); other != "" {
+			s.skip(plugin, e, "the previous run of this schedule is still going on replica "+other)
+			return
+		}
+		s.run(plugin, e)
+	}))
 	e.id = s.cron.Schedule(c.sched, job)
 	st.entry = e
 	s.logger.Info("schedule added", "plugin", plugin, "cron", want.Cron, "timezone", want.Timezone)
@@ -332,6 +373,57 @@ func (s *Scheduler) scheduled() map[string]lhk.Schedule {
 		}
 	}
 	return out
+}
+
+// claim lets a tick of e through only when this replica wins it. Without a
+// claimer every tick goes through.
+func (s *Scheduler) claim(plugin string, e *entry) rcron.JobWrapper {
+	return func(j rcron.Job) rcron.Job {
+		if s.claimer == nil {
+			return j
+		}
+		return rcron.FuncJob(func() {
+			// robfig sets the entry's Prev to the tick it fired for before it
+			// answers a snapshot request, so this is the tick's scheduled time.
+			s.mu.Lock()
+			id := e.id // set under s.mu once robfig has the entry
+			s.mu.Unlock()
+			tick := s.cron.Entry(id).Prev
+			if tick.IsZero() {
+				return // the entry was removed meanwhile
+			}
+			won, err := s.claimer.ClaimTick(s.runCtx, plugin, tick, s.replica)
+			if err != nil {
+				// Not running is the safe side: a tick run twice may act twice.
+				s.logger.Error("cron tick not run: claim failed", "plugin", plugin, "tick", tick, "error", err)
+				return
+			}
+			if !won {
+				s.logger.Debug("cron tick claimed by another replica", "plugin", plugin, "tick", tick)
+				return
+			}
+			j.Run()
+		})
+	}
+}
+
+// runningElsewhere returns the replica, other than this one, that is still
+// running a cron invocation of plugin, or "".
+func (s *Scheduler) runningElsewhere(plugin string) string {
+	if s.runs == nil {
+		return ""
+	}
+	invs, err := s.runs.Invocations(s.runCtx, lhk.InvocationFilter{Plugin: plugin, Trigger: lhk.TriggerCron, Status: lhk.StatusRunning, Limit: 10})
+	if err != nil {
+		s.logger.Warn("cron overlap check failed; running anyway", "plugin", plugin, "error", err)
+		return ""
+	}
+	for _, inv := range invs {
+		if inv.Replica != "" && inv.Replica != s.replica {
+			return inv.Replica
+		}
+	}
+	return ""
 }
 
 // skipIfStillRunning is rcron.SkipIfStillRunning with the skip reported: a

@@ -810,3 +810,111 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// memClaimer is an lhk.TickClaimer in memory, shared by the schedulers of a
+// test the way replicas share a registry. It remembers every attempt.
+type memClaimer struct {
+	mu       sync.Mutex
+	winner   map[string]string // "plugin tick" → replica
+	attempts map[string]int
+}
+
+func newMemClaimer() *memClaimer {
+	return &memClaimer{winner: map[string]string{}, attempts: map[string]int{}}
+}
+
+func (m *memClaimer) ClaimTick(_ context.Context, plugin string, tick time.Time, replica string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := plugin + " " + tick.UTC().Format(time.RFC3339Nano)
+	m.attempts[key]++
+	if _, taken := m.winner[key]; taken {
+		return false, nil
+	}
+	m.winner[key] = replica
+	return true, nil
+}
+
+// runningStore is an lhk.InvocationStore listing one running cron invocation
+// on another replica.
+type runningStore struct {
+	lhk.InvocationStore
+	replica string
+}
+
+func (r runningStore) Invocations(_ context.Context, f lhk.InvocationFilter) ([]*lhk.Invocation, error) {
+	if f.Status != lhk.StatusRunning || f.Trigger != lhk.TriggerCron {
+		return nil, fmt.Errorf("unexpected filter %+v", f)
+	}
+	return []*lhk.Invocation{{ID: "x", Plugin: f.Plugin, Trigger: lhk.TriggerCron, Status: lhk.StatusRunning, Replica: r.replica}}, nil
+}
+
+// TestScheduler_Cluster: three replicas with the same schedule run each tick
+// once, on whichever claimed it, and ticks are the aligned scheduled times.
+func TestScheduler_Cluster(t *testing.T) {
+	t.Parallel()
+	store := newFakeStore()
+	store.put("tick", "alice", every("in"))
+	claims := newMemClaimer()
+	inv := newFakeInvoker(nil)
+	var scheds []*Scheduler
+	for i := range 3 {
+		s := New(inv, store, discard(), WithCluster(claims, nil, fmt.Sprintf("replica-%d", i)))
+		if err := s.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		scheds = append(scheds, s)
+	}
+	for range 4 {
+		next(t, inv.invoked, "invocation")
+	}
+	for _, s := range scheds {
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		if err := s.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	claims.mu.Lock()
+	defer claims.mu.Unlock()
+	if n := inv.count(); n != len(claims.winner) {
+		t.Fatalf("%d invocations for %d claimed ticks", n, len(claims.winner))
+	}
+	full := 0
+	for key, n := range claims.attempts {
+		tick, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(key, "tick "))
+		if err != nil || tick.Nanosecond() != 0 {
+			t.Fatalf("tick %q is not a whole second: %v", key, err)
+		}
+		if n > 3 {
+			t.Fatalf("tick %s attempted %d times by 3 replicas", key, n)
+		}
+		if n == 3 {
+			full++
+		}
+	}
+	if full < 2 {
+		t.Fatalf("only %d ticks were seen by all three replicas: %v", full, claims.attempts)
+	}
+}
+
+// TestScheduler_ClusterOverlap: a tick whose previous run is still going on
+// another replica is recorded as skipped, naming that replica.
+func TestScheduler_ClusterOverlap(t *testing.T) {
+	t.Parallel()
+	store := newFakeStore()
+	store.put("slow", "alice", every("in"))
+	inv := newFakeInvoker(nil)
+	s := New(inv, store, discard(), WithCluster(newMemClaimer(), runningStore{replica: "replica-b"}, "replica-a"))
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	c := next(t, inv.skipped, "skip")
+	if !strings.Contains(c.reason, "replica-b") {
+		t.Fatalf("skip reason %q does not name the other replica", c.reason)
+	}
+	if n := inv.count(); n != 0 {
+		t.Fatalf("%d runs while another replica was running", n)
+	}
+}

@@ -62,6 +62,7 @@ func compile(s lhk.Schedule) (*compiled, error) {
 		if err != nil || d < time.Second {
 			return nil, lhk.Errorf(lhk.EINVALID, "invalid cron spec %q: @every needs an interval of at least 1s", s.Cron)
 		}
+		sched = alignedEvery{t.Delay}
 	}
 	return &compiled{sched: sched, loc: loc}, nil
 }
@@ -75,6 +76,18 @@ func parse(spec string) (sched rcron.Schedule, err error) {
 		}
 	}()
 	return parser.Parse(spec)
+}
+
+// alignedEvery is @every aligned to the clock: its runs fall on whole multiples of
+// the interval (every 5m at :00, :05, :10…), not counted from whenever a
+// process loaded the schedule. So every replica computes the same run times,
+// which is what lets them agree on who runs each tick, and the preview shows
+// the times the schedule will really keep.
+type alignedEvery struct{ d time.Duration }
+
+// Next implements rcron.Schedule.
+func (e alignedEvery) Next(t time.Time) time.Time {
+	return t.Truncate(e.d).Add(e.d)
 }
 
 // location loads an IANA timezone; "" is UTC.
@@ -119,8 +132,8 @@ func (s *Scheduler) Validate(sc lhk.Schedule) error {
 // Next returns the next n run times strictly after from, in the schedule's
 // timezone, computed by robfig/cron exactly as the scheduler will (DST gaps and
 // repeats included). n is capped at MaxNext; n < 1 is EINVALID. Fewer times
-// come back when the spec has no more runs in the next five years. For @every
-// the times count from from; the live schedule counts from when it was loaded.
+// come back when the spec has no more runs in the next five years. @every runs
+// fall on whole multiples of the interval.
 func (s *Scheduler) Next(sc lhk.Schedule, from time.Time, n int) ([]time.Time, error) {
 	if n < 1 {
 		return nil, lhk.Errorf(lhk.EINVALID, "n must be at least 1, got %d", n)
