@@ -92,6 +92,34 @@ func (s *Service) Forget(plugin string) {
 	s.mu.Unlock()
 }
 
+// ForgetAll drops the cached metadata of every plugin.
+func (s *Service) ForgetAll() {
+	s.mu.Lock()
+	clear(s.cache)
+	s.mu.Unlock()
+}
+
+// Reload reads a plugin afresh after another replica changed it, and reports
+// whether compiled instances of it must go: the plugin is gone, or its
+// limits differ from the ones this process last ran it with.
+func (s *Service) Reload(ctx context.Context, name string) (evict bool, err error) {
+	s.mu.Lock()
+	old, had := s.cache[name]
+	delete(s.cache, name)
+	s.mu.Unlock()
+	p, err := s.plugins.Plugin(ctx, name)
+	if lhk.ErrorCode(err) == lhk.ENOTFOUND {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	s.cache[name] = cachedPlugin{p: p, expires: time.Now().Add(s.cacheTTL)}
+	s.mu.Unlock()
+	return had && old.p.Limits.WithDefaults() != p.Limits.WithDefaults(), nil
+}
+
 func (s *Service) plugin(ctx context.Context, name string) (*lhk.Plugin, error) {
 	now := time.Now()
 	s.mu.Lock()

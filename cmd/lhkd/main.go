@@ -96,6 +96,9 @@ type config struct {
 	Notify []string
 	// IsolateWebhook receives endpoint isolation requests.
 	IsolateWebhook string
+	// Replica names this process among replicas sharing a PostgreSQL
+	// registry; empty picks the host name with a random suffix.
+	Replica string
 }
 
 // listFlag collects a repeatable string flag.
@@ -117,6 +120,7 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.DB, "db", os.Getenv("LHK_DB"), "database URL; empty means SQLite in the data directory (env LHK_DB)")
 	fs.Var((*listFlag)(&c.Notify), "notify", "notification channel NAME=URL, NAME=slack+URL (repeatable; env LHK_NOTIFY, comma-separated)")
 	fs.StringVar(&c.IsolateWebhook, "isolate-webhook", os.Getenv("LHK_ISOLATE_WEBHOOK"), "URL that receives endpoint isolation requests (env LHK_ISOLATE_WEBHOOK)")
+	fs.StringVar(&c.Replica, "replica", os.Getenv("LHK_REPLICA"), "name of this replica when several share PostgreSQL; default: host name and a random suffix (env LHK_REPLICA)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", host.DefaultIdleTimeout, "close a pooled plugin instance unused for this long")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -19,11 +19,8 @@ import (
 	"github.com/lhk-soc/lhk/hostfuncs"
 	"github.com/lhk-soc/lhk/httpapi"
 	"github.com/lhk-soc/lhk/invoke"
-	"github.com/lhk-soc/lhk/registry/sqlite"
 	"github.com/lhk-soc/lhk/systems/endpoints"
-	"github.com/lhk-soc/lhk/systems/logsqlite"
 	"github.com/lhk-soc/lhk/systems/notify"
-	systems "github.com/lhk-soc/lhk/systems/sqlite"
 	"github.com/lhk-soc/lhk/trigger/cron"
 )
 
@@ -33,9 +30,11 @@ const drainTimeout = 30 * time.Second
 // daemon is one running lhkd: its stores, runtime, scheduler and HTTP server.
 type daemon struct {
 	log      *slog.Logger
-	db       *sqlite.DB
-	logs     *logsqlite.Store
-	state    *systems.DB
+	db       registryStore
+	logs     logStore
+	state    stateStore
+	cluster  cluster // nil on a single node
+	replica  string  // this process's name when cluster is set
 	rt       *host.Runtime
 	recorder *invoke.Recorder
 	invoker  *invoke.Service
@@ -52,19 +51,16 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 	// them in our log at debug level rather than on stderr.
 	stdlog.SetFlags(0)
 	stdlog.SetOutput(stdlogWriter{log})
-	if cfg.DB != "" && !strings.HasPrefix(cfg.DB, "sqlite:") {
-		return nil, fmt.Errorf("--db %q: only the embedded SQLite registry is built in so far; leave --db empty", redactURL(cfg.DB))
-	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	d := &daemon{log: log}
-	var err error
-	if d.db, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "lhk.db")); err != nil {
+	if err := d.openStores(ctx, cfg); err != nil {
+		d.close(context.Background())
 		return nil, err
 	}
 	if err := bootstrapAdmin(ctx, d.db, cfg.AdminToken, stdout); err != nil {
-		d.db.Close()
+		d.close(context.Background())
 		return nil, err
 	}
 	lib, err := d.openSystems(ctx, cfg)
@@ -84,9 +80,13 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 		return nil, fmt.Errorf("start runtime: %w", err)
 	}
 	d.recorder = invoke.NewRecorder(d.db, log, 50*time.Millisecond, 256)
-	d.invoker = invoke.New(d.db, d.recorder, d.rt, log, invoke.Options{})
+	d.invoker = invoke.New(d.db, d.recorder, d.rt, log, invoke.Options{Replica: d.replica})
 	lib.Plugins.Invoker = d.invoker
-	d.sched = cron.New(d.invoker, d.db, log)
+	var cronOpts []cron.Option
+	if d.cluster != nil {
+		cronOpts = append(cronOpts, cron.WithCluster(d.cluster, d.db, d.replica))
+	}
+	d.sched = cron.New(d.invoker, d.db, log, cronOpts...)
 	d.api = httpapi.New(httpapi.Config{
 		Users:       d.db,
 		Plugins:     d.db,
@@ -129,9 +129,15 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 		d.close(context.Background())
 		return fmt.Errorf("start cron: %w", err)
 	}
+	fctx, stopFollowing := context.WithCancel(context.Background())
+	defer stopFollowing()
+	if d.cluster != nil {
+		f := &follower{log: d.log, cl: d.cluster, replica: d.replica, invoker: d.invoker, sched: d.sched, rt: d.rt}
+		go f.run(fctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- d.srv.Serve(d.ln) }()
-	d.log.Info("lhkd serving", "url", d.URL())
+	d.log.Info("lhkd serving", "url", d.URL(), "replica", d.replica)
 	select {
 	case err := <-errc:
 		d.close(context.Background())
@@ -182,16 +188,8 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	return d.serveUntil(ctx)
 }
 
-// openSystems opens the embedded backends of the library in the data directory:
-// logs in logs.db, the other systems' state in systems.db.
+// openSystems builds the library over the opened stores.
 func (d *daemon) openSystems(ctx context.Context, cfg config) (hostfuncs.Systems, error) {
-	var err error
-	if d.logs, err = logsqlite.Open(ctx, filepath.Join(cfg.Data, "logs.db")); err != nil {
-		return hostfuncs.Systems{}, fmt.Errorf("open logs: %w", err)
-	}
-	if d.state, err = systems.Open(ctx, filepath.Join(cfg.Data, "systems.db")); err != nil {
-		return hostfuncs.Systems{}, fmt.Errorf("open systems: %w", err)
-	}
 	channels := map[string]notify.Channel{}
 	for _, v := range cfg.Notify {
 		name, ch, err := notify.ParseChannel(strings.TrimSpace(v))

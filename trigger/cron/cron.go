@@ -221,6 +221,41 @@ func (s *Scheduler) Refresh(ctx context.Context, plugin string) error {
 	return s.apply(plugin, want, seq)
 }
 
+// Resync re-reads every schedule from the store and applies them all: new
+// ones added, changed ones replaced, and those no longer in the store
+// removed. A replica calls it when its change feed was interrupted and it may
+// have missed changes. After Stop it does nothing.
+func (s *Scheduler) Resync(ctx context.Context) error {
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		return nil
+	}
+	s.seq++
+	seq := s.seq
+	known := make([]string, 0, len(s.states))
+	for name := range s.states {
+		known = append(known, name)
+	}
+	s.mu.Unlock()
+
+	all, err := s.plugins.Schedules(lhk.NewContextWithActor(ctx, Actor))
+	if err != nil {
+		return fmt.Errorf("resync schedules: %w", err)
+	}
+	for _, name := range known {
+		if _, ok := all[name]; !ok {
+			s.apply(name, nil, seq)
+		}
+	}
+	for name, sc := range all {
+		if err := s.apply(name, &sc, seq); err != nil {
+			s.logger.Error("schedule not loaded", "plugin", name, "cron", sc.Cron, "timezone", sc.Timezone, "error", lhk.ErrorMessage(err))
+		}
+	}
+	return nil
+}
+
 // apply makes plugin's robfig entry match want (nil: none), unless a newer
 // store read than seq has been applied already.
 func (s *Scheduler) apply(plugin string, want *lhk.Schedule, seq uint64) error {

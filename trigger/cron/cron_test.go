@@ -918,3 +918,30 @@ func TestScheduler_ClusterOverlap(t *testing.T) {
 		t.Fatalf("%d runs while another replica was running", n)
 	}
 }
+
+// TestResync: changes made behind the scheduler's back (by another replica)
+// are all applied by one Resync.
+func TestResync(t *testing.T) {
+	t.Parallel()
+	store := newFakeStore()
+	store.put("kept", "alice", &lhk.Schedule{Cron: "@hourly", Enabled: true})
+	store.put("gone", "alice", &lhk.Schedule{Cron: "@hourly", Enabled: true})
+	store.put("changed", "alice", &lhk.Schedule{Cron: "@hourly", Enabled: true})
+	s := start(t, newFakeInvoker(nil), store)
+	store.DeletePlugin(context.Background(), "gone")
+	store.SetSchedule(context.Background(), "changed", lhk.Schedule{Cron: "@daily", Enabled: true})
+	store.put("new", "bob", &lhk.Schedule{Cron: "@weekly", Enabled: true})
+	if err := s.Resync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := s.scheduled()
+	want := map[string]string{"kept": "@hourly", "changed": "@daily", "new": "@weekly"}
+	if len(got) != len(want) {
+		t.Fatalf("scheduled = %v, want %v", got, want)
+	}
+	for name, spec := range want {
+		if got[name].Cron != spec {
+			t.Errorf("%s: %q, want %q", name, got[name].Cron, spec)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/sqlite"
+	"github.com/lhk-soc/lhk/systems/logsqlite"
+	systems "github.com/lhk-soc/lhk/systems/sqlite"
+)
+
+// registryStore is what lhkd needs of a registry.
+type registryStore interface {
+	lhk.Registry
+	lhk.WebhookStore
+}
+
+// logStore is a logs backend lhkd can close.
+type logStore interface {
+	lhk.LogService
+	Close() error
+}
+
+// stateStore is the backend of the systems that keep state: filters,
+// tickets, assets, reports and kv.
+type stateStore interface {
+	lhk.FilterService
+	lhk.TicketService
+	lhk.AssetService
+	lhk.ReportService
+	lhk.KVService
+	Close() error
+}
+
+// openStores opens the registry and the systems' stores: in PostgreSQL when
+// --db is a postgres:// URL, else in SQLite files in the data directory.
+func (d *daemon) openStores(ctx context.Context, cfg config) error {
+	switch {
+	case cfg.DB == "" || strings.HasPrefix(cfg.DB, "sqlite:"):
+		return d.openSQLite(ctx, cfg.Data)
+	case isPostgres(cfg.DB):
+		return d.openPostgres(ctx, cfg)
+	default:
+		return fmt.Errorf("--db %s: want a postgres:// URL, or nothing for SQLite in the data directory", redactURL(cfg.DB))
+	}
+}
+
+// openSQLite opens the embedded default: lhk.db (registry), logs.db and
+// systems.db in dir.
+func (d *daemon) openSQLite(ctx context.Context, dir string) error {
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "lhk.db"))
+	if err != nil {
+		return err
+	}
+	d.db = db
+	logs, err := logsqlite.Open(ctx, filepath.Join(dir, "logs.db"))
+	if err != nil {
+		return fmt.Errorf("open logs: %w", err)
+	}
+	d.logs = logs
+	state, err := systems.Open(ctx, filepath.Join(dir, "systems.db"))
+	if err != nil {
+		return fmt.Errorf("open systems: %w", err)
+	}
+	d.state = state
+	return nil
+}
+
+func isPostgres(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// openPostgres is filled in when the PostgreSQL backends land.
+func (d *daemon) openPostgres(ctx context.Context, cfg config) error {
+	return fmt.Errorf("--db %s: PostgreSQL is not wired yet", redactURL(cfg.DB))
+}
