@@ -17,11 +17,9 @@ import (
 const (
 	// heartbeatEvery is how often a replica says it is alive.
 	heartbeatEvery = 2 * time.Second
-	// reapEvery is how often a replica looks for runs a dead replica left.
-	reapEvery = 5 * time.Second
-	// staleAfter is how long without a heartbeat makes a replica dead; its
-	// running invocations are then marked failed.
-	staleAfter = 20 * time.Second
+	// maxReapEvery is how often, at most, a replica looks for runs a dead
+	// replica left: a quarter of the replica time-out, within 1–5 s.
+	maxReapEvery = 5 * time.Second
 )
 
 // cluster is what a shared registry offers several replicas.
@@ -56,6 +54,9 @@ type follower struct {
 	invoker *invoke.Service
 	sched   *cron.Scheduler
 	rt      lhk.Runtime
+	// staleAfter is how long without a heartbeat makes a replica dead; its
+	// running invocations are then marked failed.
+	staleAfter time.Duration
 }
 
 // run works until ctx ends.
@@ -102,7 +103,7 @@ func (f *follower) changed(plugin string) {
 func (f *follower) beat(ctx context.Context) {
 	hb := time.NewTicker(heartbeatEvery)
 	defer hb.Stop()
-	reap := time.NewTicker(reapEvery)
+	reap := time.NewTicker(min(max(f.staleAfter/4, time.Second), maxReapEvery))
 	defer reap.Stop()
 	f.heartbeat(ctx)
 	for {
@@ -112,7 +113,7 @@ func (f *follower) beat(ctx context.Context) {
 		case <-hb.C:
 			f.heartbeat(ctx)
 		case <-reap.C:
-			n, err := f.cl.ReapInvocations(ctx, time.Now().Add(-staleAfter))
+			n, err := f.cl.ReapInvocations(ctx, time.Now().Add(-f.staleAfter))
 			switch {
 			case err != nil && ctx.Err() == nil:
 				f.log.Warn("reap runs of stopped replicas", "err", err)

@@ -99,6 +99,9 @@ type config struct {
 	// Replica names this process among replicas sharing a PostgreSQL
 	// registry; empty picks the host name with a random suffix.
 	Replica string
+	// ReplicaTimeout is how long a replica may miss heartbeats before the
+	// others mark its running invocations failed.
+	ReplicaTimeout time.Duration
 }
 
 // listFlag collects a repeatable string flag.
@@ -121,6 +124,7 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	fs.Var((*listFlag)(&c.Notify), "notify", "notification channel NAME=URL, NAME=slack+URL (repeatable; env LHK_NOTIFY, comma-separated)")
 	fs.StringVar(&c.IsolateWebhook, "isolate-webhook", os.Getenv("LHK_ISOLATE_WEBHOOK"), "URL that receives endpoint isolation requests (env LHK_ISOLATE_WEBHOOK)")
 	fs.StringVar(&c.Replica, "replica", os.Getenv("LHK_REPLICA"), "name of this replica when several share PostgreSQL; default: host name and a random suffix (env LHK_REPLICA)")
+	fs.DurationVar(&c.ReplicaTimeout, "replica-timeout", 20*time.Second, "with PostgreSQL: a replica silent this long is dead and its running invocations are marked failed")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", host.DefaultIdleTimeout, "close a pooled plugin instance unused for this long")
 	if err := fs.Parse(args); err != nil {
 		return c, err

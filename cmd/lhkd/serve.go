@@ -29,19 +29,21 @@ const drainTimeout = 30 * time.Second
 
 // daemon is one running lhkd: its stores, runtime, scheduler and HTTP server.
 type daemon struct {
-	log      *slog.Logger
-	db       registryStore
-	logs     logStore
-	state    stateStore
-	cluster  cluster // nil on a single node
-	replica  string  // this process's name when cluster is set
-	rt       *host.Runtime
-	recorder *invoke.Recorder
-	invoker  *invoke.Service
-	sched    *cron.Scheduler
-	api      *httpapi.Server
-	ln       net.Listener
-	srv      *http.Server
+	log     *slog.Logger
+	db      registryStore
+	logs    logStore
+	state   stateStore
+	cluster cluster // nil on a single node
+	replica string  // this process's name when cluster is set
+	// replicaTimeout: see config.ReplicaTimeout.
+	replicaTimeout time.Duration
+	rt             *host.Runtime
+	recorder       *invoke.Recorder
+	invoker        *invoke.Service
+	sched          *cron.Scheduler
+	api            *httpapi.Server
+	ln             net.Listener
+	srv            *http.Server
 }
 
 // open builds every part of the daemon and binds the listener, but serves nothing yet.
@@ -132,7 +134,7 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 	fctx, stopFollowing := context.WithCancel(context.Background())
 	defer stopFollowing()
 	if d.cluster != nil {
-		f := &follower{log: d.log, cl: d.cluster, replica: d.replica, invoker: d.invoker, sched: d.sched, rt: d.rt}
+		f := &follower{log: d.log, cl: d.cluster, replica: d.replica, invoker: d.invoker, sched: d.sched, rt: d.rt, staleAfter: d.replicaTimeout}
 		go f.run(fctx)
 	}
 	errc := make(chan error, 1)
