@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/lhk-soc/lhk/internal/pgdb"
 	"github.com/lhk-soc/lhk/internal/wasmtest"
 )
 
@@ -26,9 +27,15 @@ func benchDaemon(b *testing.B, plugin, dir string) (*daemon, string) {
 }
 
 func benchDaemonIdle(b *testing.B, plugin, dir string, idle time.Duration) (*daemon, string) {
+	return benchDaemonDB(b, plugin, dir, idle, "")
+}
+
+// benchDaemonDB is benchDaemonIdle with the registry and systems at db (a
+// postgres:// URL; empty: SQLite in a temporary directory).
+func benchDaemonDB(b *testing.B, plugin, dir string, idle time.Duration, db string) (*daemon, string) {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := config{Listen: "127.0.0.1:0", Data: b.TempDir(), AdminToken: adminToken, IdleTimeout: idle}
+	cfg := config{Listen: "127.0.0.1:0", Data: b.TempDir(), AdminToken: adminToken, IdleTimeout: idle, DB: db}
 	d, err := open(ctx, cfg, io.Discard, io.Discard)
 	if err != nil {
 		b.Fatal(err)
@@ -125,6 +132,12 @@ func BenchmarkHTTPInvoke(b *testing.B) {
 	})
 	b.Run("lhkd-echo-plugin", func(b *testing.B) {
 		_, url := benchDaemon(b, "echo", "plugins/testdata/echo")
+		loadHTTP(b, url, body, workers)
+	})
+	// The registry on PostgreSQL (LHK_TEST_POSTGRES): each invocation still
+	// reads plugin metadata from a cache and writes its record in batches.
+	b.Run("lhkd-echo-plugin-postgres", func(b *testing.B) {
+		_, url := benchDaemonDB(b, "echo", "plugins/testdata/echo", 0, pgdb.TestURL(b, ""))
 		loadHTTP(b, url, body, workers)
 	})
 }
