@@ -30,6 +30,13 @@
 // it. Reads that need several queries run in a REPEATABLE READ read-only
 // transaction, so they see one snapshot.
 //
+// Commits are as durable as the server makes them: with PostgreSQL's default
+// synchronous_commit=on each one waits for its WAL flush (a few hundred
+// microseconds on an ordinary disk), invocation records included. An
+// operator who prefers SQLite's trade (the last moments of history may be
+// lost when the database server, not lhkd, crashes) can relax it for lhk's
+// role or in the URL (options=-c synchronous_commit=off).
+//
 // PostgreSQL text cannot hold NUL characters (nor JSONB "\u0000"): a mutation
 // carrying one is EINVALID. Invocation records are history and must not be
 // lost to one odd byte a plugin printed, so PutInvocations replaces NULs and
