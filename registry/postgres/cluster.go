@@ -96,11 +96,12 @@ func Channel(schema string) string {
 	return fmt.Sprintf("%s%x", prefix, h.Sum64())
 }
 
+// watchCheck is how long WaitForNotification waits before the connection is
+// checked, so a silently dead one is noticed. Tests shorten it.
+var watchCheck = 30 * time.Second
+
 // Timing of the change feed.
 const (
-	// watchCheck is how long WaitForNotification waits before the
-	// connection is checked, so a silently dead one is noticed.
-	watchCheck = 30 * time.Second
 	// watchPingTimeout bounds that check.
 	watchPingTimeout = 10 * time.Second
 	// watchBackoffMin and watchBackoffMax bound the wait between

@@ -267,6 +267,31 @@ func TestWatchReconnect(t *testing.T) {
 	w.waitFor(t, "after")
 }
 
+// TestWatchQuiet lets the change feed check its connection many times over
+// a quiet period: the connection must stay usable, without reconnecting.
+func TestWatchQuiet(t *testing.T) {
+	old := watchCheck
+	t.Cleanup(func() { watchCheck = old }) // after the watch has stopped
+	watchCheck = 20 * time.Millisecond
+	db := open(t, "")
+	pids := make(chan uint32, 10)
+	db.listening = func(pid uint32) { pids <- pid }
+	ctx := as("alice")
+	must(t, db.CreateUser(ctx, &lhk.User{Name: "alice", Role: lhk.RoleAnalyst}, "ha"))
+	w := startWatch(t, db)
+	w.waitFor(t, "")
+	for i := range 5 {
+		time.Sleep(5 * watchCheck)
+		name := fmt.Sprintf("p%d", i)
+		_, err := db.CreateVersion(ctx, &lhk.Version{Plugin: name}, []byte("w"), "alice")
+		must(t, err)
+		w.waitFor(t, name)
+	}
+	if n := len(pids); n != 1 || w.count("") != 1 {
+		t.Errorf("%d connections, %d reports of \"\": the feed reconnected", n, w.count(""))
+	}
+}
+
 // TestReapInvocations runs a stale replica, a live one, one that never sent
 // a heartbeat and a single node side by side.
 func TestReapInvocations(t *testing.T) {
