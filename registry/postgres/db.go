@@ -10,7 +10,11 @@
 // (created when missing), so several installations can share a database.
 // Migrations are numbered .sql files embedded in the binary and applied under
 // an advisory lock as component "registry", so replicas starting together
-// migrate once. Times are TIMESTAMPTZ (microseconds: times this package sets
+// migrate once. The tables: users; plugins; versions, with the modules apart
+// in version_wasm so that listing versions never reads them; schedules;
+// webhooks; invocations (history, kept when a plugin goes); audit, whose ids
+// are an identity column; cron_claims and replicas for several replicas.
+// migrations/0001_init.sql says more of each. Times are TIMESTAMPTZ (microseconds: times this package sets
 // are truncated to the microsecond before they are stored and returned),
 // lists and maps JSONB, modules and outputs BYTEA. Versions are immutable: a
 // trigger refuses updates of versions and version_wasm. Audit details are
@@ -50,8 +54,9 @@
 // the notification when, and only if, the change commits. The channel is
 // derived from the schema (Channel), so installations in separate schemas of
 // one database do not hear each other. WatchPlugins listens on a dedicated
-// connection outside the pool, checks it every 30 seconds, and after losing
-// it reconnects with backoff and reports "" (anything may have changed).
+// connection outside the pool and checks it every 30 seconds; it reports ""
+// (anything may have changed) when it starts listening and each time it is
+// listening again after it lost the connection and reconnected with backoff.
 //
 // # Claims and replicas
 //
