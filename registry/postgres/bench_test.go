@@ -103,11 +103,14 @@ func BenchmarkClaimTick(b *testing.B) {
 	db := fresh(b)
 	ctx := context.Background()
 	tick := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	runs := 0
 	b.Run("won", func(b *testing.B) {
+		runs++ // -count repeats this on the same schema: a plugin per run
+		plugin := fmt.Sprintf("report-%d", runs)
 		n := 0
 		for b.Loop() {
 			n++
-			won, err := db.ClaimTick(ctx, "report", tick.Add(time.Duration(n)*time.Minute), "lhkd-a")
+			won, err := db.ClaimTick(ctx, plugin, tick.Add(time.Duration(n)*time.Minute), "lhkd-a")
 			if err != nil || !won {
 				b.Fatalf("claim %d: %v, %v", n, won, err)
 			}
