@@ -1,0 +1,699 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lhk-soc/lhk"
+)
+
+// maxEntrypoint bounds an entrypoint's name in bytes.
+const maxEntrypoint = 256
+
+// emptyGrant is the stored grant of a new plugin.
+const emptyGrant = `{"capabilities":[],"tenants":[],"allowed_hosts":[]}`
+
+// pluginTarget is the audit target of a plugin.
+func pluginTarget(name string) string { return "plugin/" + name }
+
+// querier is what pgx.Tx and *pgxpool.Pool share.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// exists reports whether query returns a row.
+func exists(ctx context.Context, q querier, query string, args ...any) (bool, error) {
+	var one int
+	err := q.QueryRow(ctx, query, args...).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// encodeJSON marshals v for a JSON or JSONB column.
+func encodeJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// CreateVersion stores wasm as the next version of v.Plugin and makes it
+// current. When the plugin does not exist it is created with owner (who must
+// be an existing user) as its owner, the default entrypoint and DefaultLimits.
+// Number, SHA256, Size, UploadedAt and Plugin are filled in v; UploadedBy
+// defaults to the actor. A non-empty v.SHA256 that does not match wasm is
+// EINVALID. Concurrent uploads, from any replica, get distinct consecutive
+// numbers.
+func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, owner string) (*lhk.Plugin, error) {
+	if v == nil {
+		return nil, lhk.Errorf(lhk.EINVALID, "no version given")
+	}
+	name := v.Plugin
+	if err := lhk.ValidatePluginName(name); err != nil {
+		return nil, err
+	}
+	if len(wasm) == 0 {
+		return nil, lhk.Errorf(lhk.EINVALID, "plugin %q: empty module", name)
+	}
+	sum := sha256.Sum256(wasm)
+	sha := hex.EncodeToString(sum[:])
+	if v.SHA256 != "" && !strings.EqualFold(v.SHA256, sha) {
+		return nil, lhk.Errorf(lhk.EINVALID, "plugin %q: sha256 %s does not match the module (%s)", name, v.SHA256, sha)
+	}
+	uploader := v.UploadedBy
+	if uploader == "" {
+		uploader = lhk.ActorFromContext(ctx)
+	}
+	imports, err := encodeJSON(nonNil(v.Imports))
+	if err != nil {
+		return nil, fmt.Errorf("create version of %q: %w", name, err)
+	}
+	exports, err := encodeJSON(nonNil(v.Exports))
+	if err != nil {
+		return nil, fmt.Errorf("create version of %q: %w", name, err)
+	}
+
+	now := db.now()
+	var (
+		p      *lhk.Plugin
+		number int
+	)
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		found, err := exists(ctx, tx, "SELECT 1 FROM plugins WHERE name = $1", name)
+		if err != nil {
+			return err
+		}
+		if !found {
+			if err := db.createPlugin(ctx, tx, now, name, owner); err != nil {
+				return err
+			}
+		}
+		// Audited writes hold the schema's write lock, so MAX+1 cannot race.
+		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE plugin = $1", name).Scan(&number); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO versions
+			(plugin, number, sha256, size, uploaded_by, uploaded_at, imports, exports)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			name, number, sha, len(wasm), uploader, now, imports, exports); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO version_wasm (plugin, number, wasm) VALUES ($1, $2, $3)",
+			name, number, wasm); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE plugins SET current_version = $1, updated_at = $2 WHERE name = $3",
+			number, now, name); err != nil {
+			return err
+		}
+		if err := db.audit(ctx, tx, now, "version.create", pluginTarget(name), map[string]any{
+			"version": number, "sha256": sha, "size": len(wasm),
+		}); err != nil {
+			return err
+		}
+		if err := db.notify(ctx, tx, name); err != nil {
+			return err
+		}
+		p, err = getPlugin(ctx, tx, name)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create version of %q: %w", name, err)
+	}
+	v.Plugin = name
+	v.Number = number
+	v.SHA256 = sha
+	v.Size = int64(len(wasm))
+	v.UploadedBy = uploader
+	v.UploadedAt = now
+	return p, nil
+}
+
+// createPlugin inserts a new plugin without versions and audits plugin.create.
+func (db *DB) createPlugin(ctx context.Context, tx pgx.Tx, now time.Time, name, owner string) error {
+	if owner == "" {
+		return lhk.Errorf(lhk.EINVALID, "plugin %q: a new plugin needs an owner", name)
+	}
+	if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE name = $1", owner); err != nil {
+		return err
+	} else if !ok {
+		return lhk.Errorf(lhk.ENOTFOUND, "owner: user %q not found", owner)
+	}
+	l := lhk.DefaultLimits
+	if _, err := tx.Exec(ctx, `INSERT INTO plugins
+		(name, owner, description, entrypoint, config, timeout_ms, memory_mb, max_input_bytes,
+		 max_output_bytes, max_log_lines, concurrency, current_version, grant_json, created_at, updated_at)
+		VALUES ($1, $2, '', $3, '{}', $4, $5, $6, $7, $8, $9, 0, $10, $11, $11)`,
+		name, owner, lhk.DefaultEntrypoint, l.TimeoutMS, l.MemoryMB, l.MaxInputBytes, l.MaxOutputBytes,
+		l.MaxLogLines, l.Concurrency, emptyGrant, now); err != nil {
+		return err
+	}
+	return db.audit(ctx, tx, now, "plugin.create", pluginTarget(name), map[string]any{"owner": owner})
+}
+
+const pluginColumns = `p.name, p.owner, p.description, p.entrypoint, p.config, p.timeout_ms, p.memory_mb,
+	p.max_input_bytes, p.max_output_bytes, p.max_log_lines, p.concurrency, p.current_version,
+	p.grant_json, p.created_at, p.updated_at,
+	s.cron, s.timezone, s.input, s.enabled, s.updated_by, s.updated_at`
+
+const pluginFrom = " FROM plugins p LEFT JOIN schedules s ON s.plugin = p.name"
+
+// scanPlugin reads one row of pluginColumns.
+func scanPlugin(row pgx.Row) (*lhk.Plugin, error) {
+	var (
+		p                      lhk.Plugin
+		cron, tz, input, updBy *string
+		enabled                *bool
+		schedUpdated           *time.Time
+	)
+	if err := row.Scan(&p.Name, &p.Owner, &p.Description, &p.Entrypoint, &p.Config,
+		&p.TimeoutMS, &p.MemoryMB, &p.MaxInputBytes, &p.MaxOutputBytes, &p.MaxLogLines, &p.Concurrency,
+		&p.CurrentVersion, &p.Grant, &p.CreatedAt, &p.UpdatedAt,
+		&cron, &tz, &input, &enabled, &updBy, &schedUpdated); err != nil {
+		return nil, err
+	}
+	if p.Config == nil {
+		p.Config = map[string]string{}
+	}
+	p.Grant = normGrant(p.Grant)
+	p.CreatedAt = p.CreatedAt.UTC()
+	p.UpdatedAt = p.UpdatedAt.UTC()
+	if cron != nil {
+		p.Schedule = &lhk.Schedule{
+			Cron:      *cron,
+			Timezone:  *tz,
+			Input:     *input,
+			Enabled:   *enabled,
+			UpdatedBy: *updBy,
+			UpdatedAt: schedUpdated.UTC(),
+		}
+	}
+	p.Versions = []lhk.Version{}
+	return &p, nil
+}
+
+// normGrant replaces nil lists with empty ones.
+func normGrant(g lhk.Grant) lhk.Grant {
+	return lhk.Grant{
+		Capabilities: nonNil(g.Capabilities),
+		Tenants:      nonNil(g.Tenants),
+		AllowedHosts: nonNil(g.AllowedHosts),
+	}
+}
+
+const versionColumns = "plugin, number, sha256, size, uploaded_by, uploaded_at, imports, exports"
+
+// scanVersion reads one row of versionColumns.
+func scanVersion(row pgx.Row) (lhk.Version, error) {
+	var v lhk.Version
+	if err := row.Scan(&v.Plugin, &v.Number, &v.SHA256, &v.Size, &v.UploadedBy, &v.UploadedAt, &v.Imports, &v.Exports); err != nil {
+		return v, err
+	}
+	v.UploadedAt = v.UploadedAt.UTC()
+	v.Imports = nonNil(v.Imports)
+	v.Exports = nonNil(v.Exports)
+	return v, nil
+}
+
+// getPlugin reads one plugin with its versions (without wasm); ENOTFOUND if absent.
+func getPlugin(ctx context.Context, q querier, name string) (*lhk.Plugin, error) {
+	p, err := scanPlugin(q.QueryRow(ctx, "SELECT "+pluginColumns+pluginFrom+" WHERE p.name = $1", name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, "SELECT "+versionColumns+" FROM versions WHERE plugin = $1 ORDER BY number", name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, err
+		}
+		p.Versions = append(p.Versions, v)
+	}
+	return p, rows.Err()
+}
+
+// Plugin returns a plugin with its versions (without wasm), grant and
+// schedule (nil when none); ENOTFOUND if absent.
+func (db *DB) Plugin(ctx context.Context, name string) (*lhk.Plugin, error) {
+	var p *lhk.Plugin
+	err := db.read(ctx, func(tx pgx.Tx) (err error) {
+		p, err = getPlugin(ctx, tx, name)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get plugin %q: %w", name, err)
+	}
+	return p, nil
+}
+
+// Plugins lists plugins by name, each with its versions (without wasm), grant
+// and schedule. Owner filters by owner; Offset and Limit page (Limit zero
+// means no limit). It runs two queries on one snapshot however many plugins
+// match.
+func (db *DB) Plugins(ctx context.Context, f lhk.PluginFilter) ([]*lhk.Plugin, error) {
+	if f.Offset < 0 || f.Limit < 0 {
+		return nil, lhk.Errorf(lhk.EINVALID, "offset and limit must not be negative")
+	}
+	var (
+		q    strings.Builder
+		args []any
+	)
+	q.WriteString("SELECT " + pluginColumns + pluginFrom)
+	if f.Owner != "" {
+		args = append(args, f.Owner)
+		q.WriteString(" WHERE p.owner = $1")
+	}
+	var limit any // NULL: no limit
+	if f.Limit > 0 {
+		limit = f.Limit
+	}
+	args = append(args, limit, f.Offset)
+	fmt.Fprintf(&q, " ORDER BY p.name LIMIT $%d OFFSET $%d", len(args)-1, len(args))
+
+	ps := []*lhk.Plugin{}
+	err := db.read(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, q.String(), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		byName := map[string]*lhk.Plugin{}
+		names := []string{}
+		for rows.Next() {
+			p, err := scanPlugin(rows)
+			if err != nil {
+				return err
+			}
+			ps = append(ps, p)
+			byName[p.Name] = p
+			names = append(names, p.Name)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		if len(ps) == 0 {
+			return nil
+		}
+		vrows, err := tx.Query(ctx, "SELECT "+versionColumns+" FROM versions WHERE plugin = ANY($1) ORDER BY plugin, number", names)
+		if err != nil {
+			return err
+		}
+		defer vrows.Close()
+		for vrows.Next() {
+			v, err := scanVersion(vrows)
+			if err != nil {
+				return err
+			}
+			if p := byName[v.Plugin]; p != nil {
+				p.Versions = append(p.Versions, v)
+			}
+		}
+		return vrows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list plugins: %w", err)
+	}
+	return ps, nil
+}
+
+// UpdatePlugin applies upd and returns the updated plugin. In the one
+// transaction it writes up to three audit entries: plugin.update naming each
+// changed field with old and new values (config only by keys set and removed,
+// since config may carry credentials), plugin.rollback for a change of
+// current version, and plugin.transfer for a change of owner. An unknown
+// current_version or owner is ENOTFOUND; limits outside lhk.MaxLimits are
+// EINVALID; a zero limit restores its default. An update that changes
+// nothing writes nothing and notifies no one.
+func (db *DB) UpdatePlugin(ctx context.Context, name string, upd lhk.PluginUpdate) (*lhk.Plugin, error) {
+	var p *lhk.Plugin
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		old, err := getPlugin(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		now := db.now()
+		changed := false
+		n := *old
+		detail := map[string]any{}
+		if upd.Description != nil && *upd.Description != old.Description {
+			detail["description"] = change{old.Description, *upd.Description}
+			n.Description = *upd.Description
+		}
+		if upd.Entrypoint != nil {
+			e := *upd.Entrypoint
+			if e == "" {
+				e = lhk.DefaultEntrypoint
+			}
+			if len(e) > maxEntrypoint {
+				return lhk.Errorf(lhk.EINVALID, "entrypoint longer than %d bytes", maxEntrypoint)
+			}
+			if e != old.Entrypoint {
+				detail["entrypoint"] = change{old.Entrypoint, e}
+				n.Entrypoint = e
+			}
+		}
+		if upd.Config != nil {
+			c := map[string]string{}
+			if *upd.Config != nil {
+				c = maps.Clone(*upd.Config)
+			}
+			if d := configChange(old.Config, c); d != nil {
+				detail["config"] = d
+				n.Config = c
+			}
+		}
+		if err := applyLimits(&n.Limits, upd, detail); err != nil {
+			return err
+		}
+		if len(detail) > 0 {
+			cj, err := encodeJSON(n.Config)
+			if err != nil {
+				return err
+			}
+			l := n.Limits
+			if _, err := tx.Exec(ctx, `UPDATE plugins SET description = $1, entrypoint = $2, config = $3,
+				timeout_ms = $4, memory_mb = $5, max_input_bytes = $6, max_output_bytes = $7, max_log_lines = $8,
+				concurrency = $9, updated_at = $10 WHERE name = $11`,
+				n.Description, n.Entrypoint, cj, l.TimeoutMS, l.MemoryMB, l.MaxInputBytes, l.MaxOutputBytes,
+				l.MaxLogLines, l.Concurrency, now, name); err != nil {
+				return err
+			}
+			if err := db.audit(ctx, tx, now, "plugin.update", pluginTarget(name), detail); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if upd.CurrentVersion != nil && *upd.CurrentVersion != old.CurrentVersion {
+			to := *upd.CurrentVersion
+			if !hasVersion(old, to) {
+				return lhk.Errorf(lhk.ENOTFOUND, "version %d of plugin %q not found", to, name)
+			}
+			if _, err := tx.Exec(ctx, "UPDATE plugins SET current_version = $1, updated_at = $2 WHERE name = $3",
+				to, now, name); err != nil {
+				return err
+			}
+			if err := db.audit(ctx, tx, now, "plugin.rollback", pluginTarget(name), change{old.CurrentVersion, to}); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if upd.Owner != nil && *upd.Owner != old.Owner {
+			to := *upd.Owner
+			if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE name = $1", to); err != nil {
+				return err
+			} else if !ok {
+				return lhk.Errorf(lhk.ENOTFOUND, "owner: user %q not found", to)
+			}
+			if _, err := tx.Exec(ctx, "UPDATE plugins SET owner = $1, updated_at = $2 WHERE name = $3",
+				to, now, name); err != nil {
+				return err
+			}
+			if err := db.audit(ctx, tx, now, "plugin.transfer", pluginTarget(name), change{old.Owner, to}); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if !changed {
+			p = old
+			return nil
+		}
+		if err := db.notify(ctx, tx, name); err != nil {
+			return err
+		}
+		p, err = getPlugin(ctx, tx, name)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update plugin %q: %w", name, err)
+	}
+	return p, nil
+}
+
+// hasVersion reports whether p has a version numbered n.
+func hasVersion(p *lhk.Plugin, n int) bool {
+	return slices.ContainsFunc(p.Versions, func(v lhk.Version) bool { return v.Number == n })
+}
+
+// configChange describes a config change by keys only: values may be
+// credentials and never reach the audit log. It returns nil when nothing changed.
+func configChange(old, c map[string]string) map[string][]string {
+	var set, removed []string
+	for k, v := range c {
+		if ov, ok := old[k]; !ok || ov != v {
+			set = append(set, k)
+		}
+	}
+	for k := range old {
+		if _, ok := c[k]; !ok {
+			removed = append(removed, k)
+		}
+	}
+	if len(set) == 0 && len(removed) == 0 {
+		return nil
+	}
+	slices.Sort(set)
+	slices.Sort(removed)
+	return map[string][]string{"set": nonNil(set), "removed": nonNil(removed)}
+}
+
+// applyLimits sets the limits named in upd on l (zero restores the default),
+// validates the result and records each change in detail.
+func applyLimits(l *lhk.Limits, upd lhk.PluginUpdate, detail map[string]any) error {
+	fields := []struct {
+		name string
+		v    *int
+		cur  *int
+		def  int
+	}{
+		{"timeout_ms", upd.TimeoutMS, &l.TimeoutMS, lhk.DefaultLimits.TimeoutMS},
+		{"memory_mb", upd.MemoryMB, &l.MemoryMB, lhk.DefaultLimits.MemoryMB},
+		{"max_input_bytes", upd.MaxInputBytes, &l.MaxInputBytes, lhk.DefaultLimits.MaxInputBytes},
+		{"max_output_bytes", upd.MaxOutputBytes, &l.MaxOutputBytes, lhk.DefaultLimits.MaxOutputBytes},
+		{"max_log_lines", upd.MaxLogLines, &l.MaxLogLines, lhk.DefaultLimits.MaxLogLines},
+		{"concurrency", upd.Concurrency, &l.Concurrency, lhk.DefaultLimits.Concurrency},
+	}
+	var asked lhk.Limits
+	ptrs := []*int{&asked.TimeoutMS, &asked.MemoryMB, &asked.MaxInputBytes, &asked.MaxOutputBytes, &asked.MaxLogLines, &asked.Concurrency}
+	for i, f := range fields {
+		if f.v != nil {
+			*ptrs[i] = *f.v
+		}
+	}
+	if err := asked.Validate(); err != nil {
+		return err
+	}
+	for _, f := range fields {
+		if f.v == nil {
+			continue
+		}
+		to := *f.v
+		if to == 0 {
+			to = f.def
+		}
+		if to != *f.cur {
+			detail[f.name] = change{*f.cur, to}
+			*f.cur = to
+		}
+	}
+	return nil
+}
+
+// DeletePlugin removes a plugin with its versions, grant, schedule and
+// webhook secret; its invocations stay as history. ENOTFOUND if absent.
+func (db *DB) DeletePlugin(ctx context.Context, name string) error {
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		var (
+			owner    string
+			versions int
+		)
+		err := tx.QueryRow(ctx, "SELECT owner, (SELECT COUNT(*) FROM versions WHERE plugin = $1) FROM plugins WHERE name = $1",
+			name).Scan(&owner, &versions)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+		}
+		if err != nil {
+			return err
+		}
+		// Versions, their modules, the schedule and the webhook go with it
+		// by ON DELETE CASCADE.
+		if _, err := tx.Exec(ctx, "DELETE FROM plugins WHERE name = $1", name); err != nil {
+			return err
+		}
+		if err := db.audit(ctx, tx, db.now(), "plugin.delete", pluginTarget(name), map[string]any{"owner": owner, "versions": versions}); err != nil {
+			return err
+		}
+		return db.notify(ctx, tx, name)
+	})
+	if err != nil {
+		return fmt.Errorf("delete plugin %q: %w", name, err)
+	}
+	return nil
+}
+
+// VersionWasm returns the stored module of one version; ENOTFOUND if the
+// plugin or the version does not exist.
+func (db *DB) VersionWasm(ctx context.Context, name string, version int) ([]byte, error) {
+	if version <= 0 || version > math.MaxInt32 {
+		return nil, lhk.Errorf(lhk.ENOTFOUND, "version %d of plugin %q not found", version, name)
+	}
+	var wasm []byte
+	err := db.pool.QueryRow(ctx, "SELECT wasm FROM version_wasm WHERE plugin = $1 AND number = $2", name, version).Scan(&wasm)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, lhk.Errorf(lhk.ENOTFOUND, "version %d of plugin %q not found", version, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read version %d of %q: %w", version, name, storeErr(err))
+	}
+	return wasm, nil
+}
+
+// SetGrant replaces a plugin's grant after lhk.Grant.Validate. Whether the
+// actor may grant it is for the caller to decide. The audit entry grant.set
+// holds the old and new grant.
+func (db *DB) SetGrant(ctx context.Context, name string, g lhk.Grant) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	g = normGrant(g)
+	gj, err := encodeJSON(g)
+	if err != nil {
+		return fmt.Errorf("set grant of %q: %w", name, err)
+	}
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		var old lhk.Grant
+		err := tx.QueryRow(ctx, "SELECT grant_json FROM plugins WHERE name = $1", name).Scan(&old)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+		}
+		if err != nil {
+			return err
+		}
+		now := db.now()
+		if _, err := tx.Exec(ctx, "UPDATE plugins SET grant_json = $1, updated_at = $2 WHERE name = $3", gj, now, name); err != nil {
+			return err
+		}
+		if err := db.audit(ctx, tx, now, "grant.set", pluginTarget(name), change{normGrant(old), g}); err != nil {
+			return err
+		}
+		return db.notify(ctx, tx, name)
+	})
+	if err != nil {
+		return fmt.Errorf("set grant of %q: %w", name, err)
+	}
+	return nil
+}
+
+// SetSchedule creates or replaces a plugin's schedule. The spec itself is
+// checked by the scheduler (lhk.Scheduler.Validate) before this is called; here
+// an empty spec is EINVALID. UpdatedBy defaults to the actor; UpdatedAt is now.
+func (db *DB) SetSchedule(ctx context.Context, name string, s lhk.Schedule) error {
+	if strings.TrimSpace(s.Cron) == "" {
+		return lhk.Errorf(lhk.EINVALID, "schedule of %q: empty cron spec", name)
+	}
+	if s.UpdatedBy == "" {
+		s.UpdatedBy = lhk.ActorFromContext(ctx)
+	}
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		if ok, err := exists(ctx, tx, "SELECT 1 FROM plugins WHERE name = $1", name); err != nil {
+			return err
+		} else if !ok {
+			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+		}
+		now := db.now()
+		if _, err := tx.Exec(ctx, `INSERT INTO schedules (plugin, cron, timezone, input, enabled, updated_by, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (plugin) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone, input = excluded.input,
+				enabled = excluded.enabled, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+			name, s.Cron, s.Timezone, s.Input, s.Enabled, s.UpdatedBy, now); err != nil {
+			return err
+		}
+		if err := db.audit(ctx, tx, now, "schedule.set", pluginTarget(name), map[string]any{
+			"cron": s.Cron, "timezone": s.Timezone, "input": s.Input, "enabled": s.Enabled,
+		}); err != nil {
+			return err
+		}
+		return db.notify(ctx, tx, name)
+	})
+	if err != nil {
+		return fmt.Errorf("set schedule of %q: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteSchedule removes a plugin's schedule; ENOTFOUND if the plugin does not
+// exist or has no schedule.
+func (db *DB) DeleteSchedule(ctx context.Context, name string) error {
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		var cron *string
+		err := tx.QueryRow(ctx, "SELECT s.cron FROM plugins p LEFT JOIN schedules s ON s.plugin = p.name WHERE p.name = $1", name).Scan(&cron)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+		}
+		if err != nil {
+			return err
+		}
+		if cron == nil {
+			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q has no schedule", name)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM schedules WHERE plugin = $1", name); err != nil {
+			return err
+		}
+		if err := db.audit(ctx, tx, db.now(), "schedule.delete", pluginTarget(name), map[string]any{"cron": *cron}); err != nil {
+			return err
+		}
+		return db.notify(ctx, tx, name)
+	})
+	if err != nil {
+		return fmt.Errorf("delete schedule of %q: %w", name, err)
+	}
+	return nil
+}
+
+// Schedules returns every plugin that has a schedule, enabled or not, keyed by
+// plugin name.
+func (db *DB) Schedules(ctx context.Context) (map[string]lhk.Schedule, error) {
+	rows, err := db.pool.Query(ctx, "SELECT plugin, cron, timezone, input, enabled, updated_by, updated_at FROM schedules")
+	if err != nil {
+		return nil, fmt.Errorf("list schedules: %w", storeErr(err))
+	}
+	defer rows.Close()
+	m := map[string]lhk.Schedule{}
+	for rows.Next() {
+		var (
+			name string
+			s    lhk.Schedule
+		)
+		if err := rows.Scan(&name, &s.Cron, &s.Timezone, &s.Input, &s.Enabled, &s.UpdatedBy, &s.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("list schedules: %w", storeErr(err))
+		}
+		s.UpdatedAt = s.UpdatedAt.UTC()
+		m[name] = s
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list schedules: %w", storeErr(err))
+	}
+	return m, nil
+}
