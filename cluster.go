@@ -24,9 +24,10 @@ type TickClaimer interface {
 type ChangeFeed interface {
 	// WatchPlugins calls fn with the name of every plugin whose record,
 	// versions, grant or schedule changed on any replica (this one included),
-	// until ctx ends. It returns when ctx ends, or with an error when the
-	// feed is lost; fn is then called with "" once the feed is back, which
-	// means "anything may have changed".
+	// until ctx ends, when it returns nil. fn("") means "anything may have
+	// changed": it comes once the feed is listening, and again whenever it
+	// is back after a lost connection, which the feed re-establishes by
+	// itself. An error means the feed cannot go on (its store was closed).
 	WatchPlugins(ctx context.Context, fn func(plugin string)) error
 }
 

@@ -91,6 +91,7 @@ type invocationJSON struct {
 	OutputTruncated bool          `json:"output_truncated,omitempty"`
 	Logs            []lhk.LogLine `json:"logs,omitempty"`
 	Error           string        `json:"error"`
+	Replica         string        `json:"replica,omitempty"`
 }
 
 func invocationView(inv *lhk.Invocation, full bool) invocationJSON {
@@ -98,6 +99,7 @@ func invocationView(inv *lhk.Invocation, full bool) invocationJSON {
 		ID: inv.ID, Plugin: inv.Plugin, Version: inv.Version, Function: inv.Function,
 		Trigger: inv.Trigger, Caller: inv.Caller, Status: inv.Status, StartedAt: inv.StartedAt,
 		DurationMS: inv.DurationMS, OutputTruncated: inv.OutputTruncated, Error: inv.Error,
+		Replica: inv.Replica,
 	}
 	if !full {
 		return v

@@ -127,6 +127,14 @@ func (d *daemon) URL() string { return "http://" + d.ln.Addr().String() }
 // in-flight requests and background runs up to drainTimeout, stop cron, flush
 // invocation records, close stores.
 func (d *daemon) serveUntil(ctx context.Context) error {
+	if d.cluster != nil {
+		// Alive before the first run is recorded, or the others' reaper
+		// would take this replica's runs for a dead one's.
+		if err := d.cluster.Heartbeat(ctx, d.replica); err != nil {
+			d.close(context.Background())
+			return fmt.Errorf("register replica %s: %w", d.replica, err)
+		}
+	}
 	if err := d.sched.Start(ctx); err != nil {
 		d.close(context.Background())
 		return fmt.Errorf("start cron: %w", err)

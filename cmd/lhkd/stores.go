@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/postgres"
 	"github.com/lhk-soc/lhk/registry/sqlite"
 	"github.com/lhk-soc/lhk/systems/logsqlite"
 	systems "github.com/lhk-soc/lhk/systems/sqlite"
@@ -56,6 +58,11 @@ func (d *daemon) openSQLite(ctx context.Context, dir string) error {
 		return err
 	}
 	d.db = db
+	return d.openSQLiteSystems(ctx, dir)
+}
+
+// openSQLiteSystems opens logs.db and systems.db in dir.
+func (d *daemon) openSQLiteSystems(ctx context.Context, dir string) error {
 	logs, err := logsqlite.Open(ctx, filepath.Join(dir, "logs.db"))
 	if err != nil {
 		return fmt.Errorf("open logs: %w", err)
@@ -73,7 +80,18 @@ func isPostgres(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
-// openPostgres is filled in when the PostgreSQL backends land.
+// openPostgres opens the registry in PostgreSQL, shared with the other
+// replicas on the same database and schema.
 func (d *daemon) openPostgres(ctx context.Context, cfg config) error {
-	return fmt.Errorf("--db %s: PostgreSQL is not wired yet", redactURL(cfg.DB))
+	db, err := postgres.Open(ctx, cfg.DB, postgres.WithLogger(d.log))
+	if err != nil {
+		return fmt.Errorf("open registry: %w", err)
+	}
+	d.db, d.cluster = db, db
+	d.replica = replicaName(cfg.Replica)
+	d.replicaTimeout = cfg.ReplicaTimeout
+	if d.replicaTimeout <= 0 {
+		d.replicaTimeout = 20 * time.Second
+	}
+	return d.openSQLiteSystems(ctx, cfg.Data)
 }
