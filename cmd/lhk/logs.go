@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -300,14 +301,17 @@ type ingestError struct {
 func (a *app) logsIngestCommand() *cobra.Command {
 	var tenant string
 	var batch int
-	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "ingest FILE|- --tenant T",
 		Short: "Load NDJSON events (one JSON object a line) into the logs store",
 		Long: `ingest posts NDJSON events to POST /v1/logs. Each event needs @timestamp
-(RFC 3339); events without a tenant get --tenant. Large files go in batches
-split at line boundaries, with progress on standard error; rejected lines are
-reported with their line numbers in the file.`,
+(RFC 3339); events without a tenant get --tenant. Large files go in batches of
+32 MiB split at line boundaries; rejected lines are reported with their line
+numbers in the file. On a terminal, standard error shows the bytes sent and
+the events accepted while it goes (-q hides it). It exits 1 when every event
+was rejected.`,
+		Example: `  lhk logs ingest events.ndjson --tenant acme
+  zcat sysmon.ndjson.gz | lhk logs ingest - --tenant acme -o json`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			c, err := a.client()
@@ -316,18 +320,22 @@ reported with their line numbers in the file.`,
 			}
 			var in io.Reader = a.stdin
 			var size int64 = -1
+			label := "ingesting standard input"
 			if argv[0] != "-" {
 				f, err := os.Open(argv[0])
 				if err != nil {
 					return usageErrorf("ingest: %v", err)
 				}
 				defer f.Close()
-				if st, err := f.Stat(); err == nil {
+				if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 					size = st.Size()
 				}
 				in = f
+				label = "ingesting " + filepath.Base(argv[0])
 			}
-			total, err := a.ingest(cmd.Context(), c, in, size, tenant, max(batch, 1), quiet)
+			p := a.startProgress(label, size)
+			total, err := a.ingest(cmd.Context(), c, in, tenant, max(batch, 1), p)
+			p.finish()
 			if err != nil {
 				return err
 			}
@@ -346,25 +354,24 @@ reported with their line numbers in the file.`,
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant of events that name none")
 	cmd.Flags().IntVar(&batch, "batch-bytes", ingestBatch, "bytes per request")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on standard error")
 	_ = cmd.Flags().MarkHidden("batch-bytes")
 	return cmd
 }
 
 // ingest sends in as batches of whole lines and adds up the answers, with
-// line numbers counted over the whole input.
-func (a *app) ingest(ctx context.Context, c *client, in io.Reader, size int64, tenant string, batch int, quiet bool) (ingestAnswer, error) {
+// line numbers counted over the whole input. p counts the bytes as they are
+// sent and shows the events sent and accepted.
+func (a *app) ingest(ctx context.Context, c *client, in io.Reader, tenant string, batch int, p *progress) (ingestAnswer, error) {
 	total := ingestAnswer{}
 	r := bufio.NewReaderSize(in, 1<<20)
 	var buf bytes.Buffer
 	line, batchStart := 0, 0
-	var sent int64
-	progress := !quiet && (size < 0 || size > 4<<20)
 	flush := func() error {
 		if buf.Len() == 0 {
 			return nil
 		}
-		res, err := c.do(ctx, request{method: "POST", path: "/v1/logs" + query("tenant", tenant), body: bytes.NewReader(buf.Bytes()), ctype: "application/x-ndjson"})
+		body := p.reader(bytes.NewReader(buf.Bytes()))
+		res, err := c.do(ctx, request{method: "POST", path: "/v1/logs" + query("tenant", tenant), body: body, length: int64(buf.Len()), ctype: "application/x-ndjson"})
 		if err != nil {
 			return err
 		}
@@ -380,16 +387,9 @@ func (a *app) ingest(ctx context.Context, c *client, in io.Reader, size int64, t
 			e.Line += batchStart
 			total.Errors = append(total.Errors, e)
 		}
-		sent += int64(buf.Len())
 		buf.Reset()
 		batchStart = line
-		if progress {
-			if size > 0 {
-				fmt.Fprintf(a.stderr, "ingest: %s of %s (%d%%), %d events accepted\n", mib(sent), mib(size), sent*100/size, total.Accepted)
-			} else {
-				fmt.Fprintf(a.stderr, "ingest: %s sent, %d events accepted\n", mib(sent), total.Accepted)
-			}
-		}
+		p.setNote(fmt.Sprintf("%d lines sent, %d events accepted", line, total.Accepted))
 		return nil
 	}
 	for {

@@ -115,6 +115,7 @@ type app struct {
 	getenv         func(string) string
 
 	server, contextName, output string
+	quiet                       bool     // no progress or notes on stderr
 	secrets                     []string // values never to print
 }
 
@@ -157,6 +158,7 @@ Exit codes: 0 ok, 1 server refused or plugin failed, 2 usage error,
 	pf.StringVar(&a.server, "server", "", "lhkd URL (overrides LHK_SERVER and the context)")
 	pf.StringVar(&a.contextName, "context", "", "named context from 'lhk login' to use")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress or notes on standard error (errors still show)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = root.RegisterFlagCompletionFunc("context", a.completeContexts)
 

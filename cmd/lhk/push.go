@@ -63,7 +63,7 @@ NAME defaults to the directory's name, or the file's name without .wasm.`,
 				}
 				out := filepath.Join(os.TempDir(), fmt.Sprintf("lhk-push-%d.wasm", os.Getpid()))
 				defer os.Remove(out)
-				if err := a.build(cmd.Context(), src, out); err != nil {
+				if _, err := a.build(cmd.Context(), src, out); err != nil {
 					return err
 				}
 				if wasm, err = os.ReadFile(out); err != nil {
@@ -77,13 +77,16 @@ NAME defaults to the directory's name, or the file's name without .wasm.`,
 					return usageErrorf("push: %v", err)
 				}
 			}
-			fmt.Fprintf(a.stderr, "uploading %s (%s) as plugin %s\n", src, mib(int64(len(wasm))), name)
+			p := a.startProgress("uploading "+filepath.Base(src)+" as plugin "+name, int64(len(wasm)))
 			var up uploadAnswer
-			res, err := c.do(cmd.Context(), request{method: "POST", path: "/v1/plugins/" + pathEscape(name) + "/versions", body: bytes.NewReader(wasm), ctype: "application/wasm"})
+			res, err := c.do(cmd.Context(), request{method: "POST", path: "/v1/plugins/" + pathEscape(name) + "/versions",
+				body: p.reader(bytes.NewReader(wasm)), length: int64(len(wasm)), ctype: "application/wasm"})
 			if err != nil {
+				p.finish()
 				return err
 			}
 			raw, err := readBody(res)
+			p.finish()
 			if err != nil {
 				return err
 			}
@@ -147,7 +150,8 @@ in DIR (default .). FILE defaults to DIR/NAME.wasm, NAME being the directory's n
 			if out == "" {
 				out = filepath.Join(abs, filepath.Base(abs)+".wasm")
 			}
-			if err := a.build(cmd.Context(), dir, out); err != nil {
+			took, err := a.build(cmd.Context(), dir, out)
+			if err != nil {
 				return err
 			}
 			st, err := os.Stat(out)
@@ -155,9 +159,9 @@ in DIR (default .). FILE defaults to DIR/NAME.wasm, NAME being the directory's n
 				return err
 			}
 			if a.jsonOutput() {
-				return a.printValue(map[string]any{"file": out, "size": st.Size()})
+				return a.printValue(map[string]any{"file": out, "size": st.Size(), "seconds": took.Seconds()})
 			}
-			fmt.Fprintf(a.stdout, "built %s (%s)\n", out, mib(st.Size()))
+			fmt.Fprintf(a.stdout, "built %s (%s) in %s\n", out, mib(st.Size()), elapsed(took))
 			return nil
 		},
 	}
@@ -165,22 +169,26 @@ in DIR (default .). FILE defaults to DIR/NAME.wasm, NAME being the directory's n
 	return cmd
 }
 
-// build compiles the Go plugin in dir to out.
-func (a *app) build(ctx context.Context, dir, out string) error {
+// build compiles the Go plugin in dir to out and says how long it took. On
+// a terminal it shows a spinner with the elapsed time meanwhile.
+func (a *app) build(ctx context.Context, dir, out string) (time.Duration, error) {
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
-		return usageErrorf("build: %s is not a directory", dir)
+		return 0, usageErrorf("build: %s is not a directory", dir)
 	}
 	out, err = filepath.Abs(out)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return fmt.Errorf("build: the go command is not on PATH; install Go 1.24 or later")
+		return 0, fmt.Errorf("build: the go command is not on PATH; install Go 1.24 or later")
 	}
-	fmt.Fprintf(a.stderr, "building %s (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared)\n", dir)
-	start := time.Now()
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return 0, err
+	}
+	p := a.startProgress("building "+filepath.Base(absDir)+" for wasip1/wasm", 0)
 	cmd := exec.CommandContext(ctx, goBin, "build", "-buildmode=c-shared", "-o", out, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
@@ -188,15 +196,16 @@ func (a *app) build(ctx context.Context, dir, out string) error {
 	cmd.Stdout = &stderr
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
+		p.finish()
 		a.stderr.Write(stderr.Bytes())
 		first := strings.TrimSpace(stderr.String())
 		if i := strings.LastIndexByte(first, '\n'); i >= 0 {
 			first = first[i+1:]
 		}
-		return fmt.Errorf("build %s failed: %s", dir, dash(first))
+		return 0, fmt.Errorf("build %s failed: %s", dir, dash(first))
 	}
-	fmt.Fprintf(a.stderr, "built in %.1fs\n", time.Since(start).Seconds())
-	return nil
+	p.finish()
+	return time.Since(p.start), nil
 }
 
 func (a *app) newCommand() *cobra.Command {

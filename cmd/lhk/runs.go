@@ -294,13 +294,3 @@ func (a *app) readData(data string) ([]byte, error) {
 		return []byte(data), nil
 	}
 }
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
