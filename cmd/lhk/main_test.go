@@ -596,25 +596,6 @@ func TestSchedule(t *testing.T) {
 	}
 }
 
-func TestNewBuild(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "hello-cli")
-	c := asAdmin(t)
-	c.ok("new", dir, "--pdk", filepath.Join(repoRoot, "pdk"))
-	main, err := os.ReadFile(filepath.Join(dir, "main.go"))
-	if err != nil || !strings.Contains(string(main), "//go:wasmexport run") {
-		t.Fatalf("main.go: %v\n%s", err, main)
-	}
-	c.fails(exitUsage, "already exists", "new", dir)
-	r := c.ok("build", dir)
-	if _, err := os.Stat(filepath.Join(dir, "hello-cli.wasm")); err != nil || !strings.Contains(r.Stdout, "built ") {
-		t.Fatalf("build: %v\n%s", err, r.Stdout)
-	}
-	c.ok("push", filepath.Join(dir, "hello-cli.wasm"))
-	if r := c.ok("invoke", "hello-cli", "--data", `{"name":"world"}`); r.Stdout != `{"greeting":"hello world"}` {
-		t.Errorf("scaffolded plugin says %q", r.Stdout)
-	}
-}
-
 func TestCompletion(t *testing.T) {
 	c := newCLI(t)
 	for _, sh := range []string{"bash", "zsh", "fish"} {
