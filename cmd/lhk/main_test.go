@@ -277,7 +277,7 @@ func TestLogin(t *testing.T) {
 		}
 		// The stored context is used without flags or environment.
 		c.ok("plugins")
-		if r := c.ok("whoami"); r.Stdout != "login-alice (analyst) on "+daemonURL+"\n" {
+		if r := c.ok("whoami"); r.Stdout != "login-alice (analyst) on "+daemonURL+"\nceiling: capabilities none; tenants none\n" {
 			t.Errorf("whoami: %q", r.Stdout)
 		}
 	})

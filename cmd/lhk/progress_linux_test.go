@@ -141,10 +141,14 @@ func TestProgress(t *testing.T) {
 		c.t = t
 		for _, args := range [][]string{
 			{"push", echo, "--name", "cli-progress", "-q"},
-			{"logs", "ingest", os.DevNull, "--tenant", "cli-tty", "--quiet"},
+			{"user", "create", "cli-progress-q", "--role", "viewer", "--quiet"},
 		} {
-			if _, tty := c.runTTY(nil, args...); tty != "" {
+			stdout, tty := c.runTTY(nil, args...)
+			if tty != "" {
 				t.Errorf("lhk %v drew on the terminal: %q", args, tty)
+			}
+			if args[0] == "user" {
+				addSecret(strings.TrimSpace(stdout))
 			}
 		}
 	})
