@@ -1,7 +1,7 @@
 // Command lhk is the analysts' command line for lhkd: log in, write, build and
-// push plugins, run them, follow their runs, set schedules and grants, search,
-// find and ingest logs, and manage users, tokens, webhook secrets and the
-// audit log.
+// push plugins, run them, follow their runs, set schedules and grants, read
+// every system of the library (and call any of its operations), and manage
+// users, tokens, webhook secrets and the audit log.
 //
 // Exit codes scripts can rely on:
 //
@@ -135,8 +135,8 @@ func (a *app) rootCommand() *cobra.Command {
 		Use:   "lhk",
 		Short: "The analysts' command line for lhkd",
 		Long: `lhk talks to an lhkd server: push and run plugins, follow their runs, set
-schedules and grants, search, find and ingest logs, and manage users, tokens
-and webhook secrets.
+schedules and grants, search, find and ingest logs, read the other systems,
+and manage users, tokens and webhook secrets.
 
 Start with 'lhk login --server URL --token TOKEN'. LHK_SERVER and LHK_TOKEN
 override the stored context.
@@ -175,7 +175,8 @@ Exit codes: 0 ok, 1 server refused or plugin failed, 2 usage error,
 	add("setup", a.loginCommand(), a.whoamiCommand(), a.contextCommand())
 	add("plugins", a.pluginsCommand(), a.pluginCommand(), a.pushCommand(), a.newCommand(), a.buildCommand(), a.scheduleCommand(), a.webhookCommand())
 	add("runs", a.invokeCommand(), a.runsCommand(), a.runCommand())
-	add("systems", a.logsCommand(), a.ticketsCommand(), a.ticketCommand(), a.assetsCommand(), a.filtersCommand(), a.reportsCommand())
+	add("systems", a.logsCommand(), a.filtersCommand(), a.ticketsCommand(), a.ticketCommand(), a.assetsCommand(), a.assetCommand(),
+		a.endpointsCommand(), a.reportsCommand(), a.reportCommand(), a.kvCommand(), a.ceilingCommand(), a.callCommand())
 	add("admin", a.usersCommand(), a.userCommand(), a.auditCommand())
 	root.SetCompletionCommandGroupID("setup")
 	root.SetHelpCommandGroupID("setup")
