@@ -393,6 +393,9 @@ func TestPushInvokeRuns(t *testing.T) {
 	if r = c.ok("invoke", "cli-echo", "--data", "hello cli"); r.Stdout != "hello cli" || !strings.Contains(r.Stderr, "invocation ") {
 		t.Errorf("invoke: stdout %q stderr %q", r.Stdout, r.Stderr)
 	}
+	if r = c.ok("invoke", "cli-echo", "--data", "quietly", "-q"); r.Stdout != "quietly" || r.Stderr != "" {
+		t.Errorf("invoke -q: stdout %q stderr %q", r.Stdout, r.Stderr)
+	}
 	file := filepath.Join(t.TempDir(), "in.json")
 	os.WriteFile(file, []byte(`{"from":"file"}`), 0o644)
 	if r = c.ok("invoke", "cli-echo", "--data", "@"+file); r.Stdout != `{"from":"file"}` {
@@ -414,8 +417,8 @@ func TestPushInvokeRuns(t *testing.T) {
 		Invocations []invocationJSON `json:"invocations"`
 	}
 	decodeJSON(t, c.ok("runs", "cli-echo", "--trigger", "cli", "--limit", "10", "-o", "json").Stdout, &list)
-	if len(list.Invocations) != 4 {
-		t.Fatalf("runs: want 4 cli runs, got %+v", list.Invocations)
+	if len(list.Invocations) != 5 {
+		t.Fatalf("runs: want 5 cli runs, got %+v", list.Invocations)
 	}
 	var sync invocationJSON
 	for _, inv := range list.Invocations {
