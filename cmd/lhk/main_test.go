@@ -135,10 +135,21 @@ func addSecret(s string) {
 	secretsMu.Unlock()
 }
 
-// newCLI is a user with an empty config directory.
+// newCLI is a user with an empty config directory. The go command that
+// build, push and new run takes the same directory for its telemetry; it is
+// turned off there, since a telemetry process outliving the test would write
+// into the directory while the test removes it.
 func newCLI(t *testing.T, env ...string) *cli {
 	t.Helper()
-	return &cli{t: t, config: t.TempDir(), env: env}
+	dir := t.TempDir()
+	mode := filepath.Join(dir, "go", "telemetry", "mode")
+	if err := os.MkdirAll(filepath.Dir(mode), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mode, []byte("off"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &cli{t: t, config: dir, env: env}
 }
 
 // asAdmin is a user reaching the test daemon through LHK_SERVER and LHK_TOKEN.
