@@ -94,7 +94,7 @@ func (a *app) usersCommand() *cobra.Command {
 				if u.Role == "admin" {
 					caps, tenants = "*", "*"
 				}
-				t.row(u.Name, u.Role, caps, tenants, ago(u.CreatedAt))
+				t.row(u.Name, u.Role, shorten(caps, 60), shorten(tenants, 40), ago(u.CreatedAt))
 			}
 			return t.flush()
 		},
