@@ -72,11 +72,13 @@ func (e *unreachableError) Error() string {
 
 func (e *unreachableError) Unwrap() error { return e.err }
 
-// request is one call: method, path with query, body and headers.
+// request is one call: method, path with query, body and headers. length is
+// the body's size when body does not tell it (a counting reader).
 type request struct {
 	method  string
 	path    string
 	body    io.Reader
+	length  int64
 	ctype   string
 	headers map[string]string
 }
@@ -87,6 +89,9 @@ func (c *client) do(ctx context.Context, r request) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, r.method, c.server+r.path, r.body)
 	if err != nil {
 		return nil, usageErrorf("bad server URL %q: %v", c.server, err)
+	}
+	if r.length > 0 {
+		req.ContentLength = r.length
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("User-Agent", "lhk/"+version)

@@ -96,9 +96,11 @@ func (c *config) names() []string {
 	return names
 }
 
-// target is the server and token a command talks to.
+// target is the server and token a command talks to, and the context the
+// token comes from ("" when LHK_TOKEN gave it).
 type target struct {
 	Server, Token string
+	Context       string
 }
 
 // target resolves the server and token: --server, then LHK_SERVER and
@@ -119,12 +121,15 @@ func (a *app) target() (target, error) {
 			return t, usageErrorf("no context %q; see 'lhk context list'", name)
 		}
 		t.Server, t.Token = ctx.Server, ctx.Token
+		if ok {
+			t.Context = name
+		}
 	}
 	if v := a.getenv("LHK_SERVER"); v != "" {
 		t.Server = v
 	}
 	if v := a.getenv("LHK_TOKEN"); v != "" {
-		t.Token = v
+		t.Token, t.Context = v, ""
 	}
 	if a.server != "" {
 		t.Server = a.server

@@ -9,11 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-type userJSON struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
-}
-
 func (a *app) loginCommand() *cobra.Command {
 	var server, token, name string
 	cmd := &cobra.Command{
@@ -84,30 +79,6 @@ unless --context names it.`,
 	cmd.Flags().StringVar(&token, "token", "", "bearer token (- reads it from standard input)")
 	cmd.Flags().StringVar(&name, "context", "", "name of the context to store (default: the server's host)")
 	return cmd
-}
-
-func (a *app) whoamiCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "whoami",
-		Short: "Show the server and the user the token belongs to",
-		Args:  args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			var me userJSON
-			raw, err := c.json(cmd.Context(), "GET", "/v1/users/me", nil, &me)
-			if err != nil {
-				return err
-			}
-			if a.jsonOutput() {
-				return a.printJSON(raw)
-			}
-			fmt.Fprintf(a.stdout, "%s (%s) on %s\n", me.Name, me.Role, c.server)
-			return nil
-		},
-	}
 }
 
 func (a *app) contextCommand() *cobra.Command {

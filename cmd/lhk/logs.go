@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -118,19 +119,20 @@ func isFieldChar(c byte) bool {
 func (a *app) logsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs",
-		Short: "Search, find and ingest log events",
+		Short: "Search, find, count and ingest log events",
 	}
-	cmd.AddCommand(a.logsSearchCommand(), a.logsFindCommand(), a.logsIngestCommand())
+	cmd.AddCommand(a.logsSearchCommand(), a.logsFindCommand(), a.logsTopCommand(), a.logsCountCommand(), a.logsIngestCommand())
 	return cmd
 }
 
 // searchOpts are the flags both search styles share.
 type searchOpts struct {
-	tenant  string
-	limit   int
-	cursor  string
-	columns []string
-	r       timeRange
+	tenant       string
+	limit        int
+	cursor       string
+	columns      []string
+	applyFilters bool
+	r            timeRange
 }
 
 func (o *searchOpts) flags(cmd *cobra.Command) {
@@ -139,6 +141,7 @@ func (o *searchOpts) flags(cmd *cobra.Command) {
 	f.IntVar(&o.limit, "limit", 100, "at most this many events (the server caps it at 1000)")
 	f.StringVar(&o.cursor, "cursor", "", "continue from a previous search's next cursor")
 	f.StringSliceVar(&o.columns, "columns", []string{"@timestamp", "event.dataset", "host.name", "user.name", "process.name", "source.ip", "destination.ip"}, "fields to show in the table")
+	f.BoolVar(&o.applyFilters, "apply-filters", false, "leave out events the tenant's active analysis filters match")
 	o.r.flags(cmd)
 	_ = cmd.MarkFlagRequired("tenant")
 }
@@ -147,7 +150,7 @@ func (a *app) logsSearchCommand() *cobra.Command {
 	var o searchOpts
 	cmd := &cobra.Command{
 		Use:   `search "FREE TEXT" --tenant T [--since 24h | --from T --to T] [--limit N]`,
-		Short: "Free-text search: every word must appear in the event",
+		Short: "Free-text search: every word must appear in the event (logs.search)",
 		Example: `  lhk logs search "powershell -enc" --tenant acme --since 24h
   lhk logs search 203.0.113.7 --tenant acme --from 2026-11-01 --to 2026-11-08 -o json`,
 		Args: args(cobra.MinimumNArgs(1)),
@@ -156,7 +159,7 @@ func (a *app) logsSearchCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body := map[string]any{"tenant": o.tenant, "query": strings.Join(argv, " "), "from": from, "to": to, "limit": o.limit, "cursor": o.cursor}
+			body := map[string]any{"tenant": o.tenant, "query": strings.Join(argv, " "), "from": from, "to": to, "limit": o.limit, "cursor": o.cursor, "apply_filters": o.applyFilters}
 			return a.search(cmd.Context(), "/v1/logs/search", body, o)
 		},
 	}
@@ -168,17 +171,11 @@ func (a *app) logsFindCommand() *cobra.Command {
 	var o searchOpts
 	cmd := &cobra.Command{
 		Use:   "find CONDITION… --tenant T [--since 24h | --from T --to T] [--limit N]",
-		Short: "Field search: conditions on event fields, all of which must hold",
-		Long: `find searches by field. Each CONDITION is a field name, an operator and a
-value; all must hold:
+		Short: "Field search: conditions on event fields, all of which must hold (logs.search_fields)",
+		Long: `find searches by field with POST /v1/logs/search_fields. Each CONDITION is
+a field name, an operator and a value; all must hold:
 
-  FIELD=VALUE    equals            host.name=ACME-WS-017
-  FIELD~VALUE    contains          process.command_line~-enc
-  FIELD^VALUE    starts with       host.name^ACME-
-  FIELD/CIDR     IP in network     source.ip/10.0.0.0/8
-  FIELD>VALUE    greater than      destination.port>1024
-  FIELD<VALUE    less than         event.code<5000
-  FIELD?         has the field     url.full?
+` + conditionsHelp + `
 
 The field name ends at the first character that is not a letter, digit, '.',
 '_', '@' or '-'; everything after the operator is the value, so quote it for
@@ -187,19 +184,15 @@ the shell when it holds spaces or shell characters ('user.name~adm in').`,
   lhk logs find source.ip/10.20.0.0/16 'destination.port>1024' --tenant acme -o json`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			conds := make([]condition, 0, len(argv))
-			for _, s := range argv {
-				c, err := parseCondition(s)
-				if err != nil {
-					return err
-				}
-				conds = append(conds, c)
+			conds, err := parseConditions(argv)
+			if err != nil {
+				return err
 			}
 			from, to, err := o.r.resolve(time.Now())
 			if err != nil {
 				return err
 			}
-			body := map[string]any{"tenant": o.tenant, "fields": conds, "from": from, "to": to, "limit": o.limit, "cursor": o.cursor}
+			body := map[string]any{"tenant": o.tenant, "fields": conds, "from": from, "to": to, "limit": o.limit, "cursor": o.cursor, "apply_filters": o.applyFilters}
 			return a.search(cmd.Context(), "/v1/logs/search_fields", body, o)
 		},
 	}
@@ -231,15 +224,145 @@ func (a *app) search(ctx context.Context, path string, body map[string]any, o se
 	if err := t.flush(); err != nil {
 		return err
 	}
-	note := fmt.Sprintf("%d events", len(ans.Events))
-	if ans.Truncated {
-		note += "; more match"
-		if ans.NextCursor != "" {
-			note += ": add --cursor " + ans.NextCursor + " for the next page"
-		}
-	}
-	fmt.Fprintln(a.stderr, note)
+	a.pageNote(len(ans.Events), "events", ans.Truncated, ans.NextCursor)
 	return nil
+}
+
+// parseConditions parses the CONDITION arguments of find, top and count.
+func parseConditions(argv []string) ([]condition, error) {
+	conds := make([]condition, 0, len(argv))
+	for _, s := range argv {
+		c, err := parseCondition(s)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, c)
+	}
+	return conds, nil
+}
+
+// conditionsHelp is the CONDITION syntax, for --help.
+const conditionsHelp = `  FIELD=VALUE    equals            host.name=ACME-WS-017
+  FIELD~VALUE    contains          process.command_line~-enc
+  FIELD^VALUE    starts with       host.name^ACME-
+  FIELD/CIDR     IP in network     source.ip/10.0.0.0/8
+  FIELD>VALUE    greater than      destination.port>1024
+  FIELD<VALUE    less than         event.code<5000
+  FIELD?         has the field     url.full?`
+
+func (a *app) logsTopCommand() *cobra.Command {
+	var tenant, text string
+	var limit int
+	var applyFilters bool
+	var r timeRange
+	cmd := &cobra.Command{
+		Use:   "top FIELD [CONDITION…] --tenant T [--query TEXT] [--since 24h | --from T --to T] [--limit N]",
+		Short: "The most frequent values of a field, with their counts (logs.top)",
+		Long: `top counts events by the values of FIELD with POST /v1/logs/top, most frequent
+first, optionally narrowed by CONDITIONs (as in 'lhk logs find') and a
+free-text --query. --limit buckets (default 10, at most 100). The table ends
+with the events outside the buckets and the total of events with the field.
+
+` + conditionsHelp,
+		Example: `  lhk logs top host.name --tenant acme --since 168h
+  lhk logs top destination.ip event.category=network 'destination.port>1024' --tenant acme --limit 20
+  lhk logs top user.name --query "powershell -enc" --tenant acme -o json`,
+		Args: args(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			conds, err := parseConditions(argv[1:])
+			if err != nil {
+				return err
+			}
+			from, to, err := r.resolve(time.Now())
+			if err != nil {
+				return err
+			}
+			var ans struct {
+				Field   string `json:"field"`
+				Buckets []struct {
+					Value string `json:"value"`
+					Count int64  `json:"count"`
+				} `json:"buckets"`
+				Total int64 `json:"total"`
+				Other int64 `json:"other"`
+			}
+			body := map[string]any{"tenant": tenant, "field": argv[0], "fields": conds, "query": text, "from": from, "to": to, "limit": limit, "apply_filters": applyFilters}
+			raw, err := a.callOp(cmd.Context(), "logs", "top", "", body, &ans)
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			share := func(n int64) string {
+				if ans.Total == 0 {
+					return "-"
+				}
+				return fmt.Sprintf("%.1f%%", float64(n)*100/float64(ans.Total))
+			}
+			t := newTable(a.stdout, strings.ToUpper(ans.Field), "COUNT", "SHARE")
+			for _, b := range ans.Buckets {
+				t.row(shorten(b.Value, 80), strconv.FormatInt(b.Count, 10), share(b.Count))
+			}
+			if ans.Other > 0 {
+				t.row("(other values)", strconv.FormatInt(ans.Other, 10), share(ans.Other))
+			}
+			t.row("(total)", strconv.FormatInt(ans.Total, 10), "")
+			return t.flush()
+		},
+	}
+	tenantFlag(cmd, &tenant)
+	cmd.Flags().StringVar(&text, "query", "", "free text every counted event must hold")
+	cmd.Flags().IntVar(&limit, "limit", 10, "at most this many values (the server caps it at 100)")
+	cmd.Flags().BoolVar(&applyFilters, "apply-filters", false, "leave out events the tenant's active analysis filters match")
+	r.flags(cmd)
+	return cmd
+}
+
+func (a *app) logsCountCommand() *cobra.Command {
+	var tenant string
+	var r timeRange
+	cmd := &cobra.Command{
+		Use:   "count [CONDITION…] --tenant T [--since 24h | --from T --to T]",
+		Short: "Count the events matching conditions, and when the newest was (logs.count)",
+		Long: `count counts the tenant's events matching every CONDITION (none: all events)
+in the time range with POST /v1/logs/count, and says when the newest was.
+
+` + conditionsHelp,
+		Example: `  lhk logs count host.name=ACME-WS-017 --tenant acme --since 168h
+  lhk logs count event.dataset=sysmon --tenant acme -o json`,
+		Args: args(cobra.ArbitraryArgs),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			conds, err := parseConditions(argv)
+			if err != nil {
+				return err
+			}
+			from, to, err := r.resolve(time.Now())
+			if err != nil {
+				return err
+			}
+			var ans struct {
+				Count int64      `json:"count"`
+				Last  *time.Time `json:"last"`
+			}
+			raw, err := a.callOp(cmd.Context(), "logs", "count", "", map[string]any{"tenant": tenant, "fields": conds, "from": from, "to": to}, &ans)
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			if ans.Last == nil {
+				fmt.Fprintf(a.stdout, "%d events\n", ans.Count)
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "%d events, the newest at %s\n", ans.Count, ago(*ans.Last))
+			return nil
+		},
+	}
+	tenantFlag(cmd, &tenant)
+	r.flags(cmd)
+	return cmd
 }
 
 func upper(xs []string) []string {
@@ -300,14 +423,17 @@ type ingestError struct {
 func (a *app) logsIngestCommand() *cobra.Command {
 	var tenant string
 	var batch int
-	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "ingest FILE|- --tenant T",
 		Short: "Load NDJSON events (one JSON object a line) into the logs store",
 		Long: `ingest posts NDJSON events to POST /v1/logs. Each event needs @timestamp
-(RFC 3339); events without a tenant get --tenant. Large files go in batches
-split at line boundaries, with progress on standard error; rejected lines are
-reported with their line numbers in the file.`,
+(RFC 3339); events without a tenant get --tenant. Large files go in batches of
+32 MiB split at line boundaries; rejected lines are reported with their line
+numbers in the file. On a terminal, standard error shows the bytes sent and
+the events accepted while it goes (-q hides it). It exits 1 when every event
+was rejected.`,
+		Example: `  lhk logs ingest events.ndjson --tenant acme
+  zcat sysmon.ndjson.gz | lhk logs ingest - --tenant acme -o json`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			c, err := a.client()
@@ -316,18 +442,22 @@ reported with their line numbers in the file.`,
 			}
 			var in io.Reader = a.stdin
 			var size int64 = -1
+			label := "ingesting standard input"
 			if argv[0] != "-" {
 				f, err := os.Open(argv[0])
 				if err != nil {
 					return usageErrorf("ingest: %v", err)
 				}
 				defer f.Close()
-				if st, err := f.Stat(); err == nil {
+				if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 					size = st.Size()
 				}
 				in = f
+				label = "ingesting " + filepath.Base(argv[0])
 			}
-			total, err := a.ingest(cmd.Context(), c, in, size, tenant, max(batch, 1), quiet)
+			p := a.startProgress(label, size)
+			total, err := a.ingest(cmd.Context(), c, in, tenant, max(batch, 1), p)
+			p.finish()
 			if err != nil {
 				return err
 			}
@@ -346,25 +476,24 @@ reported with their line numbers in the file.`,
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant of events that name none")
 	cmd.Flags().IntVar(&batch, "batch-bytes", ingestBatch, "bytes per request")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on standard error")
 	_ = cmd.Flags().MarkHidden("batch-bytes")
 	return cmd
 }
 
 // ingest sends in as batches of whole lines and adds up the answers, with
-// line numbers counted over the whole input.
-func (a *app) ingest(ctx context.Context, c *client, in io.Reader, size int64, tenant string, batch int, quiet bool) (ingestAnswer, error) {
+// line numbers counted over the whole input. p counts the bytes as they are
+// sent and shows the events sent and accepted.
+func (a *app) ingest(ctx context.Context, c *client, in io.Reader, tenant string, batch int, p *progress) (ingestAnswer, error) {
 	total := ingestAnswer{}
 	r := bufio.NewReaderSize(in, 1<<20)
 	var buf bytes.Buffer
 	line, batchStart := 0, 0
-	var sent int64
-	progress := !quiet && (size < 0 || size > 4<<20)
 	flush := func() error {
 		if buf.Len() == 0 {
 			return nil
 		}
-		res, err := c.do(ctx, request{method: "POST", path: "/v1/logs" + query("tenant", tenant), body: bytes.NewReader(buf.Bytes()), ctype: "application/x-ndjson"})
+		body := p.reader(bytes.NewReader(buf.Bytes()))
+		res, err := c.do(ctx, request{method: "POST", path: "/v1/logs" + query("tenant", tenant), body: body, length: int64(buf.Len()), ctype: "application/x-ndjson"})
 		if err != nil {
 			return err
 		}
@@ -380,16 +509,9 @@ func (a *app) ingest(ctx context.Context, c *client, in io.Reader, size int64, t
 			e.Line += batchStart
 			total.Errors = append(total.Errors, e)
 		}
-		sent += int64(buf.Len())
 		buf.Reset()
 		batchStart = line
-		if progress {
-			if size > 0 {
-				fmt.Fprintf(a.stderr, "ingest: %s of %s (%d%%), %d events accepted\n", mib(sent), mib(size), sent*100/size, total.Accepted)
-			} else {
-				fmt.Fprintf(a.stderr, "ingest: %s sent, %d events accepted\n", mib(sent), total.Accepted)
-			}
-		}
+		p.setNote(fmt.Sprintf("%d lines sent, %d events accepted", line, total.Accepted))
 		return nil
 	}
 	for {

@@ -1,6 +1,7 @@
 // Command lhk is the analysts' command line for lhkd: log in, write, build and
-// push plugins, run them, follow their runs, set schedules and grants, and
-// search, find and ingest logs.
+// push plugins, run them, follow their runs, set schedules and grants, read
+// every system of the library (and call any of its operations), and manage
+// users, tokens, webhook secrets and the audit log.
 //
 // Exit codes scripts can rely on:
 //
@@ -115,6 +116,7 @@ type app struct {
 	getenv         func(string) string
 
 	server, contextName, output string
+	quiet                       bool     // no progress or notes on stderr
 	secrets                     []string // values never to print
 }
 
@@ -133,7 +135,8 @@ func (a *app) rootCommand() *cobra.Command {
 		Use:   "lhk",
 		Short: "The analysts' command line for lhkd",
 		Long: `lhk talks to an lhkd server: push and run plugins, follow their runs, set
-schedules and grants, and search, find and ingest logs.
+schedules and grants, search, find and ingest logs, read the other systems,
+and manage users, tokens and webhook secrets.
 
 Start with 'lhk login --server URL --token TOKEN'. LHK_SERVER and LHK_TOKEN
 override the stored context.
@@ -157,10 +160,12 @@ Exit codes: 0 ok, 1 server refused or plugin failed, 2 usage error,
 	pf.StringVar(&a.server, "server", "", "lhkd URL (overrides LHK_SERVER and the context)")
 	pf.StringVar(&a.contextName, "context", "", "named context from 'lhk login' to use")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress or notes on standard error (errors still show)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = root.RegisterFlagCompletionFunc("context", a.completeContexts)
 
-	root.AddGroup(&cobra.Group{ID: "plugins", Title: "Plugins:"}, &cobra.Group{ID: "runs", Title: "Runs:"}, &cobra.Group{ID: "systems", Title: "Systems:"}, &cobra.Group{ID: "setup", Title: "Setup:"})
+	root.AddGroup(&cobra.Group{ID: "plugins", Title: "Plugins:"}, &cobra.Group{ID: "runs", Title: "Runs:"},
+		&cobra.Group{ID: "systems", Title: "Systems:"}, &cobra.Group{ID: "admin", Title: "Users and audit:"}, &cobra.Group{ID: "setup", Title: "Setup:"})
 	add := func(group string, cmds ...*cobra.Command) {
 		for _, c := range cmds {
 			c.GroupID = group
@@ -168,9 +173,11 @@ Exit codes: 0 ok, 1 server refused or plugin failed, 2 usage error,
 		}
 	}
 	add("setup", a.loginCommand(), a.whoamiCommand(), a.contextCommand())
-	add("plugins", a.pluginsCommand(), a.pluginCommand(), a.pushCommand(), a.newCommand(), a.buildCommand(), a.scheduleCommand())
+	add("plugins", a.pluginsCommand(), a.pluginCommand(), a.pushCommand(), a.newCommand(), a.buildCommand(), a.scheduleCommand(), a.webhookCommand())
 	add("runs", a.invokeCommand(), a.runsCommand(), a.runCommand())
-	add("systems", a.logsCommand(), a.ticketsCommand(), a.ticketCommand(), a.assetsCommand(), a.filtersCommand(), a.reportsCommand())
+	add("systems", a.logsCommand(), a.filtersCommand(), a.ticketsCommand(), a.ticketCommand(), a.assetsCommand(), a.assetCommand(),
+		a.endpointsCommand(), a.reportsCommand(), a.reportCommand(), a.kvCommand(), a.ceilingCommand(), a.callCommand())
+	add("admin", a.usersCommand(), a.userCommand(), a.auditCommand())
 	root.SetCompletionCommandGroupID("setup")
 	root.SetHelpCommandGroupID("setup")
 	return root

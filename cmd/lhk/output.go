@@ -12,6 +12,13 @@ import (
 
 func (a *app) jsonOutput() bool { return a.output == "json" }
 
+// notef writes a note for people to standard error, unless --quiet.
+func (a *app) notef(format string, args ...any) {
+	if !a.quiet {
+		fmt.Fprintf(a.stderr, format, args...)
+	}
+}
+
 // printJSON writes a JSON answer indented, one value per call.
 func (a *app) printJSON(raw []byte) error {
 	var buf bytes.Buffer

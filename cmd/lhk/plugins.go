@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +40,12 @@ type pluginJSON struct {
 	Entrypoint     string            `json:"entrypoint"`
 	CurrentVersion int               `json:"current_version"`
 	Config         map[string]string `json:"config"`
+	TimeoutMS      int               `json:"timeout_ms"`
+	MemoryMB       int               `json:"memory_mb"`
+	MaxInputBytes  int               `json:"max_input_bytes"`
+	MaxOutputBytes int               `json:"max_output_bytes"`
+	MaxLogLines    int               `json:"max_log_lines"`
+	Concurrency    int               `json:"concurrency"`
 	Grant          grantJSON         `json:"grant"`
 	Schedule       *scheduleJSON     `json:"schedule"`
 	Versions       []versionJSON     `json:"versions"`
@@ -93,7 +101,7 @@ func (a *app) pluginsCommand() *cobra.Command {
 func (a *app) pluginCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plugin",
-		Short: "Show, remove, roll back or grant one plugin",
+		Short: "Show, change, transfer, roll back, grant or remove one plugin",
 	}
 	show := &cobra.Command{
 		Use:               "show NAME",
@@ -194,7 +202,7 @@ An empty grant (no flags) takes every right away.`,
 	grant.Flags().StringSliceVar(&g.Tenants, "tenant", nil, "tenant, or * for all (repeatable)")
 	grant.Flags().StringSliceVar(&g.AllowedHosts, "host", nil, "outbound host for capability http (repeatable)")
 	_ = grant.RegisterFlagCompletionFunc("cap", cobra.FixedCompletions(capabilities, cobra.ShellCompDirectiveNoFileComp))
-	cmd.AddCommand(show, rm, rollback, grant)
+	cmd.AddCommand(show, a.pluginSetCommand(), a.pluginTransferCommand(), rollback, grant, rm)
 	return cmd
 }
 
@@ -222,6 +230,10 @@ func (a *app) showPlugin(p pluginJSON) {
 	t.row("description:", dash(p.Description))
 	t.row("entrypoint:", p.Entrypoint)
 	t.row("current version:", strconv.Itoa(p.CurrentVersion))
+	t.row("limits:", fmt.Sprintf("timeout %s, memory %d MiB, input %s, output %s, %d log lines, %d concurrent runs",
+		time.Duration(p.TimeoutMS)*time.Millisecond, p.MemoryMB, mib(int64(p.MaxInputBytes)), mib(int64(p.MaxOutputBytes)), p.MaxLogLines, p.Concurrency))
+	keys := slices.Sorted(maps.Keys(p.Config))
+	t.row("config:", dash(strings.Join(keys, ", ")))
 	t.row("grant:", fmt.Sprintf("capabilities %s; tenants %s; hosts %s", list(p.Grant.Capabilities), list(p.Grant.Tenants), list(p.Grant.AllowedHosts)))
 	t.row("schedule:", p.Schedule.String())
 	for i, n := range p.NextRuns {
@@ -259,4 +271,147 @@ func inZone(t time.Time, s *scheduleJSON) string {
 		}
 	}
 	return t.Format("Mon 2006-01-02 15:04 MST")
+}
+
+func (a *app) pluginSetCommand() *cobra.Command {
+	var description, entrypoint string
+	var timeout time.Duration
+	var memory, maxInput, maxOutput, maxLogs, concurrency int
+	var config, unset []string
+	var replace bool
+	cmd := &cobra.Command{
+		Use:   "set NAME [--description TEXT] [--entrypoint FN] [--timeout 45s] [--memory MiB] [--config KEY=VALUE…]",
+		Short: "Change a plugin's description, entrypoint, limits or config (owner or admin)",
+		Long: `set changes only the settings given, with PATCH /v1/plugins/NAME.
+
+--config KEY=VALUE sets one key of the plugin's config (Extism config, read by
+the plugin with pdk.Config) and keeps the others; --unset KEY removes one;
+--replace-config makes the config exactly the --config pairs given. Config
+values are never shown by lhk or written to the audit log, only their keys.
+
+Limits: --timeout (a duration), --memory (MiB), --max-input and --max-output
+(bytes), --max-log-lines, --concurrency; 0 restores the default (30s, 64 MiB,
+1 MiB in and out, 1000 log lines, 8 concurrent runs).`,
+		Example: `  lhk plugin set report --description "weekly tenant report" --timeout 2m --memory 128
+  lhk plugin set alert-intake --config channel=soc-alerts --config severity=high
+  lhk plugin set alert-intake --unset severity`,
+		Args:              args(cobra.ExactArgs(1)),
+		ValidArgsFunction: a.completePlugins,
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			f := cmd.Flags()
+			body := map[string]any{}
+			if f.Changed("description") {
+				body["description"] = description
+			}
+			if f.Changed("entrypoint") {
+				body["entrypoint"] = entrypoint
+			}
+			if f.Changed("timeout") {
+				if timeout < 0 || (timeout > 0 && timeout < time.Millisecond) {
+					return usageErrorf("plugin set: --timeout %s: give at least 1ms, or 0 for the default", timeout)
+				}
+				body["timeout_ms"] = timeout.Milliseconds()
+			}
+			for _, l := range []struct {
+				flag, field string
+				v           int
+			}{{"memory", "memory_mb", memory}, {"max-input", "max_input_bytes", maxInput}, {"max-output", "max_output_bytes", maxOutput},
+				{"max-log-lines", "max_log_lines", maxLogs}, {"concurrency", "concurrency", concurrency}} {
+				if !f.Changed(l.flag) {
+					continue
+				}
+				if l.v < 0 {
+					return usageErrorf("plugin set: --%s must not be negative", l.flag)
+				}
+				body[l.field] = l.v
+			}
+			pairs := map[string]string{}
+			for _, kv := range config {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return usageErrorf("plugin set: --config %q: want KEY=VALUE", kv)
+				}
+				pairs[k] = v
+			}
+			if replace && len(unset) > 0 {
+				return usageErrorf("plugin set: --replace-config and --unset do not go together")
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			if len(config) > 0 || len(unset) > 0 || replace {
+				cfg := map[string]string{}
+				if !replace {
+					var cur pluginJSON
+					if _, err := c.json(cmd.Context(), "GET", "/v1/plugins/"+pathEscape(argv[0]), nil, &cur); err != nil {
+						return err
+					}
+					maps.Copy(cfg, cur.Config)
+				}
+				maps.Copy(cfg, pairs)
+				for _, k := range unset {
+					delete(cfg, k)
+				}
+				body["config"] = cfg
+			}
+			if len(body) == 0 {
+				return usageErrorf("plugin set: nothing to change; see 'lhk plugin set --help'")
+			}
+			var p pluginJSON
+			raw, err := c.json(cmd.Context(), "PATCH", "/v1/plugins/"+pathEscape(argv[0]), body, &p)
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			changed := slices.Sorted(maps.Keys(body))
+			fmt.Fprintf(a.stdout, "plugin %s: %s changed\n", p.Name, strings.Join(changed, ", "))
+			a.showPlugin(p)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&description, "description", "", "what the plugin does, for people")
+	f.StringVar(&entrypoint, "entrypoint", "", "the export run by invoke, cron and webhooks (default run)")
+	f.DurationVar(&timeout, "timeout", 0, "how long a run may take, e.g. 45s or 2m (0: the default)")
+	f.IntVar(&memory, "memory", 0, "memory limit in MiB (0: the default)")
+	f.IntVar(&maxInput, "max-input", 0, "largest input in bytes (0: the default)")
+	f.IntVar(&maxOutput, "max-output", 0, "largest output in bytes (0: the default)")
+	f.IntVar(&maxLogs, "max-log-lines", 0, "log lines kept per run (0: the default)")
+	f.IntVar(&concurrency, "concurrency", 0, "runs at the same time (0: the default)")
+	f.StringArrayVar(&config, "config", nil, "config KEY=VALUE to set (repeatable)")
+	f.StringArrayVar(&unset, "unset", nil, "config KEY to remove (repeatable)")
+	f.BoolVar(&replace, "replace-config", false, "make the config exactly the --config pairs (none: empty)")
+	return cmd
+}
+
+func (a *app) pluginTransferCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "transfer NAME USER",
+		Short: "Give a plugin to another owner (owner or admin)",
+		Long: `transfer makes USER (an analyst or admin) the plugin's owner with
+PATCH /v1/plugins/NAME {"owner": USER}. Cron runs then run as the new owner,
+and you can no longer change the plugin unless you are an admin.`,
+		Example:           `  lhk plugin transfer report bob`,
+		Args:              args(cobra.ExactArgs(2)),
+		ValidArgsFunction: a.completePlugins,
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			var p pluginJSON
+			raw, err := c.json(cmd.Context(), "PATCH", "/v1/plugins/"+pathEscape(argv[0]), map[string]string{"owner": argv[1]}, &p)
+			if err != nil {
+				return err
+			}
+			if a.jsonOutput() {
+				return a.printJSON(raw)
+			}
+			fmt.Fprintf(a.stdout, "plugin %s is now owned by %s\n", p.Name, p.Owner)
+			return nil
+		},
+	}
 }

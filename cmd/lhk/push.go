@@ -63,7 +63,7 @@ NAME defaults to the directory's name, or the file's name without .wasm.`,
 				}
 				out := filepath.Join(os.TempDir(), fmt.Sprintf("lhk-push-%d.wasm", os.Getpid()))
 				defer os.Remove(out)
-				if err := a.build(cmd.Context(), src, out); err != nil {
+				if _, err := a.build(cmd.Context(), src, out); err != nil {
 					return err
 				}
 				if wasm, err = os.ReadFile(out); err != nil {
@@ -77,13 +77,16 @@ NAME defaults to the directory's name, or the file's name without .wasm.`,
 					return usageErrorf("push: %v", err)
 				}
 			}
-			fmt.Fprintf(a.stderr, "uploading %s (%s) as plugin %s\n", src, mib(int64(len(wasm))), name)
+			p := a.startProgress("uploading "+filepath.Base(src)+" as plugin "+name, int64(len(wasm)))
 			var up uploadAnswer
-			res, err := c.do(cmd.Context(), request{method: "POST", path: "/v1/plugins/" + pathEscape(name) + "/versions", body: bytes.NewReader(wasm), ctype: "application/wasm"})
+			res, err := c.do(cmd.Context(), request{method: "POST", path: "/v1/plugins/" + pathEscape(name) + "/versions",
+				body: p.reader(bytes.NewReader(wasm)), length: int64(len(wasm)), ctype: "application/wasm"})
 			if err != nil {
+				p.finish()
 				return err
 			}
 			raw, err := readBody(res)
+			p.finish()
 			if err != nil {
 				return err
 			}
@@ -147,7 +150,8 @@ in DIR (default .). FILE defaults to DIR/NAME.wasm, NAME being the directory's n
 			if out == "" {
 				out = filepath.Join(abs, filepath.Base(abs)+".wasm")
 			}
-			if err := a.build(cmd.Context(), dir, out); err != nil {
+			took, err := a.build(cmd.Context(), dir, out)
+			if err != nil {
 				return err
 			}
 			st, err := os.Stat(out)
@@ -155,9 +159,9 @@ in DIR (default .). FILE defaults to DIR/NAME.wasm, NAME being the directory's n
 				return err
 			}
 			if a.jsonOutput() {
-				return a.printValue(map[string]any{"file": out, "size": st.Size()})
+				return a.printValue(map[string]any{"file": out, "size": st.Size(), "seconds": took.Seconds()})
 			}
-			fmt.Fprintf(a.stdout, "built %s (%s)\n", out, mib(st.Size()))
+			fmt.Fprintf(a.stdout, "built %s (%s) in %s\n", out, mib(st.Size()), elapsed(took))
 			return nil
 		},
 	}
@@ -165,22 +169,26 @@ in DIR (default .). FILE defaults to DIR/NAME.wasm, NAME being the directory's n
 	return cmd
 }
 
-// build compiles the Go plugin in dir to out.
-func (a *app) build(ctx context.Context, dir, out string) error {
+// build compiles the Go plugin in dir to out and says how long it took. On
+// a terminal it shows a spinner with the elapsed time meanwhile.
+func (a *app) build(ctx context.Context, dir, out string) (time.Duration, error) {
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
-		return usageErrorf("build: %s is not a directory", dir)
+		return 0, usageErrorf("build: %s is not a directory", dir)
 	}
 	out, err = filepath.Abs(out)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return fmt.Errorf("build: the go command is not on PATH; install Go 1.24 or later")
+		return 0, fmt.Errorf("build: the go command is not on PATH; install Go 1.24 or later")
 	}
-	fmt.Fprintf(a.stderr, "building %s (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared)\n", dir)
-	start := time.Now()
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return 0, err
+	}
+	p := a.startProgress("building "+filepath.Base(absDir)+" for wasip1/wasm", 0)
 	cmd := exec.CommandContext(ctx, goBin, "build", "-buildmode=c-shared", "-o", out, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
@@ -188,115 +196,14 @@ func (a *app) build(ctx context.Context, dir, out string) error {
 	cmd.Stdout = &stderr
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
+		p.finish()
 		a.stderr.Write(stderr.Bytes())
 		first := strings.TrimSpace(stderr.String())
 		if i := strings.LastIndexByte(first, '\n'); i >= 0 {
 			first = first[i+1:]
 		}
-		return fmt.Errorf("build %s failed: %s", dir, dash(first))
+		return 0, fmt.Errorf("build %s failed: %s", dir, dash(first))
 	}
-	fmt.Fprintf(a.stderr, "built in %.1fs\n", time.Since(start).Seconds())
-	return nil
+	p.finish()
+	return time.Since(p.start), nil
 }
-
-func (a *app) newCommand() *cobra.Command {
-	var pdkDir string
-	cmd := &cobra.Command{
-		Use:   "new NAME [--pdk DIR]",
-		Short: "Create a Go plugin on lhk's PDK in a new directory NAME",
-		Long: `new writes NAME/main.go (an entry function 'run' exported with
-//go:wasmexport that reads JSON input, logs and answers JSON) and NAME/go.mod
-requiring github.com/lhk-soc/lhk/pdk. --pdk DIR (or LHK_PDK) points the module
-at a local checkout of the PDK with a replace directive. It then runs
-'go mod tidy' when Go is installed. Build and push with 'lhk push NAME'.`,
-		Args: args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, argv []string) error {
-			dir := argv[0]
-			name := filepath.Base(dir)
-			if !pluginNameOK(name) {
-				return usageErrorf("new: %q: use lowercase letters, digits and dashes, starting with a letter", name)
-			}
-			if _, err := os.Stat(dir); err == nil {
-				return usageErrorf("new: %s already exists", dir)
-			}
-			if pdkDir == "" {
-				pdkDir = a.getenv("LHK_PDK")
-			}
-			gomod := "module " + name + "\n\ngo 1.24\n\nrequire github.com/lhk-soc/lhk/pdk " + pdkVersion + "\n"
-			if pdkDir != "" {
-				abs, err := filepath.Abs(pdkDir)
-				if err != nil {
-					return err
-				}
-				if _, err := os.Stat(filepath.Join(abs, "go.mod")); err != nil {
-					return usageErrorf("new: --pdk %s: no go.mod there", pdkDir)
-				}
-				gomod += "\nreplace github.com/lhk-soc/lhk/pdk => " + abs + "\n"
-			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(strings.ReplaceAll(mainTemplate, "NAME", name)), 0o644); err != nil {
-				return err
-			}
-			if goBin, err := exec.LookPath("go"); err == nil {
-				tidy := exec.CommandContext(cmd.Context(), goBin, "mod", "tidy")
-				tidy.Dir = dir
-				tidy.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-				if out, err := tidy.CombinedOutput(); err != nil {
-					fmt.Fprintf(a.stderr, "warning: go mod tidy failed (use --pdk DIR with a checkout of lhk's pdk/):\n%s", out)
-				}
-			}
-			fmt.Fprintf(a.stdout, "created %s/main.go and %s/go.mod\nnext: lhk build %s && lhk push %s\n", dir, dir, dir, dir)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&pdkDir, "pdk", "", "local checkout of lhk's pdk/ module (env LHK_PDK)")
-	return cmd
-}
-
-// pdkVersion is the PDK version a new plugin requires when no --pdk is given.
-const pdkVersion = "v0.0.0-00010101000000-000000000000"
-
-func pluginNameOK(s string) bool {
-	if s == "" || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-const mainTemplate = `// Command NAME is an lhk plugin.
-//
-// Build and upload it with 'lhk push .', run it with
-// 'lhk invoke NAME --data '{"name":"world"}''.
-package main
-
-import "github.com/lhk-soc/lhk/pdk"
-
-// input is what the plugin reads.
-type input struct {
-	Name string ` + "`json:\"name\"`" + `
-}
-
-//go:wasmexport run
-func run() int32 {
-	return pdk.Run(func() error {
-		var in input
-		if err := pdk.InputJSON(&in); err != nil {
-			return err
-		}
-		pdk.Logf(pdk.LevelInfo, "greeting %s", in.Name)
-		return pdk.OutputJSON(map[string]string{"greeting": "hello " + in.Name})
-	})
-}
-
-func main() {}
-`

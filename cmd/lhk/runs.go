@@ -250,7 +250,7 @@ server's message and exits 1. --async starts the run and prints its id.`,
 					return a.printValue(map[string]string{"invocation": id})
 				}
 				fmt.Fprintln(a.stdout, id)
-				fmt.Fprintf(a.stderr, "started; see 'lhk run %s'\n", id)
+				a.notef("started; see 'lhk run %s'\n", id)
 				return nil
 			}
 			out, err := io.ReadAll(res.Body)
@@ -266,7 +266,7 @@ server's message and exits 1. --async starts the run and prints its id.`,
 			if len(out) > 0 && out[len(out)-1] != '\n' && isTerminal(a.stdout) {
 				fmt.Fprintln(a.stdout)
 			}
-			fmt.Fprintf(a.stderr, "invocation %s\n", id)
+			a.notef("invocation %s\n", id)
 			return nil
 		},
 	}
@@ -293,14 +293,4 @@ func (a *app) readData(data string) ([]byte, error) {
 	default:
 		return []byte(data), nil
 	}
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
