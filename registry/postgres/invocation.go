@@ -123,6 +123,10 @@ func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error 
 const invocationColumns = `id, plugin, version, function, trigger, caller, status, started_at, duration_ms,
 	output, output_truncated, logs, error, replica`
 
+// briefColumns are invocationColumns without output and logs.
+const briefColumns = `id, plugin, version, function, trigger, caller, status, started_at, duration_ms,
+	output_truncated, error, replica`
+
 // scanInvocation reads one row of invocationColumns.
 func scanInvocation(row pgx.Row) (*lhk.Invocation, error) {
 	var inv lhk.Invocation
@@ -132,6 +136,17 @@ func scanInvocation(row pgx.Row) (*lhk.Invocation, error) {
 	}
 	inv.StartedAt = inv.StartedAt.UTC()
 	inv.Logs = nonNil(inv.Logs)
+	return &inv, nil
+}
+
+// scanBrief reads one row of briefColumns, leaving Output and Logs nil.
+func scanBrief(row pgx.Row) (*lhk.Invocation, error) {
+	var inv lhk.Invocation
+	if err := row.Scan(&inv.ID, &inv.Plugin, &inv.Version, &inv.Function, &inv.Trigger, &inv.Caller, &inv.Status,
+		&inv.StartedAt, &inv.DurationMS, &inv.OutputTruncated, &inv.Error, &inv.Replica); err != nil {
+		return nil, err
+	}
+	inv.StartedAt = inv.StartedAt.UTC()
 	return &inv, nil
 }
 
@@ -148,7 +163,8 @@ func (db *DB) Invocation(ctx context.Context, id string) (*lhk.Invocation, error
 }
 
 // Invocations lists records newest first (by start time, then id, both
-// descending) with their outputs and logs. Plugin, Trigger, Status and Caller
+// descending) with their outputs and logs, or without both when Brief is set
+// (never read from the table then). Plugin, Trigger, Status and Caller
 // filter by equality. Before pages: only records strictly older, in that
 // order, than the invocation with that id; an unknown Before is EINVALID.
 // Limit defaults to DefaultLimit and is capped at MaxLimit.
@@ -181,7 +197,11 @@ func (db *DB) Invocations(ctx context.Context, f lhk.InvocationFilter) ([]*lhk.I
 		args = append(args, started, f.Before)
 		where = append(where, fmt.Sprintf("(started_at, id) < ($%d, $%d)", len(args)-1, len(args)))
 	}
-	q := "SELECT " + invocationColumns + " FROM invocations"
+	cols, scan := invocationColumns, scanInvocation
+	if f.Brief {
+		cols, scan = briefColumns, scanBrief
+	}
+	q := "SELECT " + cols + " FROM invocations"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -194,7 +214,7 @@ func (db *DB) Invocations(ctx context.Context, f lhk.InvocationFilter) ([]*lhk.I
 	defer rows.Close()
 	invs := []*lhk.Invocation{}
 	for rows.Next() {
-		inv, err := scanInvocation(rows)
+		inv, err := scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list invocations: %w", storeErr(err))
 		}

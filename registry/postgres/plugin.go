@@ -269,21 +269,35 @@ func (db *DB) Plugin(ctx context.Context, name string) (*lhk.Plugin, error) {
 }
 
 // Plugins lists plugins by name, each with its versions (without wasm), grant
-// and schedule. Owner filters by owner; Offset and Limit page (Limit zero
-// means no limit). It runs two queries on one snapshot however many plugins
-// match.
+// and schedule. Owner filters by owner, Query by a substring of the name
+// (ignoring case, and taken literally: it is not a LIKE pattern); Offset and
+// Limit page (Limit zero means no limit). It runs two queries on one snapshot
+// however many plugins match.
 func (db *DB) Plugins(ctx context.Context, f lhk.PluginFilter) ([]*lhk.Plugin, error) {
 	if f.Offset < 0 || f.Limit < 0 {
 		return nil, lhk.Errorf(lhk.EINVALID, "offset and limit must not be negative")
 	}
+	if !storable(f.Query) { // no plugin name holds a NUL or invalid UTF-8
+		return []*lhk.Plugin{}, nil
+	}
 	var (
-		q    strings.Builder
-		args []any
+		q     strings.Builder
+		args  []any
+		where []string
 	)
 	q.WriteString("SELECT " + pluginColumns + pluginFrom)
 	if f.Owner != "" {
 		args = append(args, f.Owner)
-		q.WriteString(" WHERE p.owner = $1")
+		where = append(where, fmt.Sprintf("p.owner = $%d", len(args)))
+	}
+	if f.Query != "" {
+		// Names are lowercase. strpos, like SQLite's instr, matches the
+		// query as it is, so % and _ need no escaping.
+		args = append(args, strings.ToLower(f.Query))
+		where = append(where, fmt.Sprintf("strpos(p.name, $%d) > 0", len(args)))
+	}
+	if len(where) > 0 {
+		q.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
 	var limit any // NULL: no limit
 	if f.Limit > 0 {
