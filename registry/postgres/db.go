@@ -13,17 +13,19 @@
 // migrate once. The tables: users; plugins; versions, with the modules apart
 // in version_wasm so that listing versions never reads them; schedules;
 // webhooks; invocations (history, kept when a plugin goes); audit, whose ids
-// are an identity column; cron_claims and replicas for several replicas.
-// migrations/0001_init.sql says more of each. Times are TIMESTAMPTZ (microseconds: times this package sets
-// are truncated to the microsecond before they are stored and returned),
-// lists and maps JSONB, modules and outputs BYTEA. Versions are immutable: a
-// trigger refuses updates of versions and version_wasm. Audit details are
-// JSON rather than JSONB so that they read back byte for byte.
+// are an identity column; cron_claims and replicas for several replicas;
+// sessions of the web UI (lhk.SessionStore), so that a browser stays signed
+// in whichever replica answers. The migrations say more of each. Times are
+// TIMESTAMPTZ (microseconds: times this package sets are truncated to the
+// microsecond before they are stored and returned), lists and maps JSONB,
+// modules and outputs BYTEA. Versions are immutable: a trigger refuses
+// updates of versions and version_wasm. Audit details are JSON rather than
+// JSONB so that they read back byte for byte.
 //
 // # Transactions and audit
 //
 // Every audited mutation (users, plugins, versions, grants, schedules, webhook
-// secrets, Audit) runs in one READ COMMITTED transaction that first takes a
+// secrets, sessions, Audit) runs in one READ COMMITTED transaction that first takes a
 // transaction-level advisory lock of the schema, writes its audit entries
 // with the actor from lhk.ActorFromContext, and commits them with the change;
 // a failure at any point leaves neither. The lock serialises audited

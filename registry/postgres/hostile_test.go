@@ -8,6 +8,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lhk-soc/lhk"
 )
@@ -169,6 +170,12 @@ func TestHostileInput(t *testing.T) {
 			{"AuditTarget", func() error {
 				return db.Audit(ctx, lhk.AuditEntry{Action: "test.nul", Target: nul})
 			}},
+			{"SessionIDHash", func() error {
+				return db.CreateSession(ctx, &lhk.Session{IDHash: nul, TokenHash: "alice-hash", User: "alice", ExpiresAt: time.Now().Add(time.Hour)})
+			}},
+			{"SessionTokenHash", func() error {
+				return db.CreateSession(ctx, &lhk.Session{IDHash: "sid", TokenHash: nul, User: "alice", ExpiresAt: time.Now().Add(time.Hour)})
+			}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +191,29 @@ func TestHostileInput(t *testing.T) {
 		if after.Description != before.Description || !maps.Equal(after.Config, before.Config) ||
 			after.Schedule.Input != before.Schedule.Input || len(after.Versions) != len(before.Versions) {
 			t.Error("a rejected mutation changed the plugin")
+		}
+	})
+
+	// Lookups by what a client sent find nothing rather than failing: no
+	// plugin name or session id hash holds a NUL or invalid UTF-8.
+	t.Run("Lookups", func(t *testing.T) {
+		for _, q := range []string{"host\x00", "host\xff", sqlish, "%", "_", `\`, "HOST%"} {
+			ps, err := db.Plugins(bg, lhk.PluginFilter{Query: q})
+			if err != nil || len(ps) != 0 {
+				t.Errorf("Plugins(Query: %q) = %d plugins, %v; want none", q, len(ps), err)
+			}
+		}
+		ps, err := db.Plugins(bg, lhk.PluginFilter{Query: "OSTIL"})
+		if err != nil || len(ps) != 1 {
+			t.Errorf("Plugins(Query: OSTIL) = %d plugins, %v; want hostile", len(ps), err)
+		}
+		for _, id := range []string{"a\x00b", "a\xffb", sqlish} {
+			if _, err := db.Session(bg, id); lhk.ErrorCode(err) != lhk.ENOTFOUND {
+				t.Errorf("Session(%q): got %v, want ENOTFOUND", id, err)
+			}
+			if err := db.DeleteSession(ctx, id); lhk.ErrorCode(err) != lhk.ENOTFOUND {
+				t.Errorf("DeleteSession(%q): got %v, want ENOTFOUND", id, err)
+			}
 		}
 	})
 

@@ -56,7 +56,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 func dump(tb testing.TB, db *DB) string {
 	tb.Helper()
 	var b strings.Builder
-	for _, table := range []string{"users", "plugins", "versions", "version_wasm", "schedules", "webhooks", "invocations", "audit"} {
+	for _, table := range []string{"users", "plugins", "versions", "version_wasm", "schedules", "webhooks", "invocations", "audit", "sessions"} {
 		rows, err := db.pool.Query(context.Background(), "SELECT * FROM "+table+" ORDER BY 1, 2")
 		must(tb, err)
 		for rows.Next() {
@@ -130,6 +130,10 @@ func TestAtomic(t *testing.T) {
 		{"Audit", func(ctx context.Context, db *DB) error {
 			return db.Audit(ctx, lhk.AuditEntry{Action: "webhook.set"})
 		}, false},
+		{"CreateSession", func(ctx context.Context, db *DB) error {
+			return db.CreateSession(ctx, &lhk.Session{IDHash: "sid-new", TokenHash: "ha", User: "alice", ExpiresAt: time.Now().Add(time.Hour)})
+		}, false},
+		{"DeleteSession", func(ctx context.Context, db *DB) error { return db.DeleteSession(ctx, "sid-old") }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,6 +147,7 @@ func TestAtomic(t *testing.T) {
 			}
 			must(t, db.SetSchedule(ctx, "report", lhk.Schedule{Cron: "@daily"}))
 			must(t, db.PutInvocations(ctx, []*lhk.Invocation{{ID: "old", Plugin: "report", Status: lhk.StatusRunning}}))
+			must(t, db.CreateSession(ctx, &lhk.Session{IDHash: "sid-old", TokenHash: "ha", User: "alice", ExpiresAt: time.Now().Add(time.Hour)}))
 			before := dump(t, db)
 			w := startWatch(t, db)
 			w.waitFor(t, "")
@@ -415,5 +420,48 @@ func wantCode(t testing.TB, err error, want string) {
 	t.Helper()
 	if got := lhk.ErrorCode(err); got != want {
 		t.Fatalf("got error %v with code %q, want code %q", err, got, want)
+	}
+}
+
+// TestSessionSweep checks that CreateSession removes expired sessions, and
+// only those, and that an expired one stops resolving before it is swept.
+func TestSessionSweep(t *testing.T) {
+	db := open(t, "")
+	bg := context.Background()
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	clock := t0
+	db.now = func() time.Time { return clock }
+	must(t, db.CreateUser(as("root"), &lhk.User{Name: "alice", Role: lhk.RoleAnalyst}, "ha"))
+	create := func(id string, ttl time.Duration) {
+		t.Helper()
+		must(t, db.CreateSession(as("alice"), &lhk.Session{IDHash: id, TokenHash: "ha", User: "alice", ExpiresAt: clock.Add(ttl)}))
+	}
+	stored := func() string {
+		t.Helper()
+		rows, err := db.pool.Query(bg, "SELECT id_hash FROM sessions ORDER BY id_hash")
+		must(t, err)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		must(t, err)
+		return strings.Join(ids, ",")
+	}
+
+	create("short", time.Minute)
+	create("exact", time.Hour)
+	create("long", 2*time.Hour)
+	clock = t0.Add(time.Hour)
+	for _, id := range []string{"short", "exact"} {
+		if _, err := db.Session(bg, id); lhk.ErrorCode(err) != lhk.ENOTFOUND {
+			t.Errorf("expired session %s: got %v, want ENOTFOUND", id, err)
+		}
+	}
+	if _, err := db.Session(bg, "long"); err != nil {
+		t.Errorf("live session: %v", err)
+	}
+	if got := stored(); got != "exact,long,short" {
+		t.Fatalf("before a sweep: stored %q", got)
+	}
+	create("next", time.Hour)
+	if got := stored(); got != "long,next" {
+		t.Errorf("after a sweep: stored %q, want long,next", got)
 	}
 }

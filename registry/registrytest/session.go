@@ -76,6 +76,30 @@ func (s *suite) testSessions(t *testing.T) {
 		ok(t, ss.CreateSession(as("alice"), session("sid-next", time.Hour)))
 	})
 
+	// A session resolves to its user through its TokenHash, so renewing the
+	// user's token ends it, whether the store keeps the row or not.
+	t.Run("TokenRenewed", func(t *testing.T) {
+		r, ss := open(t)
+		se := session("sid-renewed", time.Hour)
+		ok(t, ss.CreateSession(as("alice"), se))
+		got, err := ss.Session(bg, se.IDHash)
+		ok(t, err)
+		u, err := r.UserByTokenHash(bg, got.TokenHash)
+		ok(t, err)
+		if u.Name != "alice" {
+			t.Fatalf("session resolves to %q, want alice", u.Name)
+		}
+		ok(t, r.SetUserToken(as("admin"), "alice", lhk.TokenHash("lhk_test_alice_renewed")))
+		got, err = ss.Session(bg, se.IDHash)
+		if lhk.ErrorCode(err) == lhk.ENOTFOUND {
+			return
+		}
+		ok(t, err)
+		if u, err := r.UserByTokenHash(bg, got.TokenHash); lhk.ErrorCode(err) != lhk.ENOTFOUND {
+			t.Errorf("after the token was renewed the session still resolves: %v, %v", u, err)
+		}
+	})
+
 	t.Run("ErrInvalid", func(t *testing.T) {
 		_, ss := open(t)
 		tests := []struct {
