@@ -86,7 +86,7 @@ func (d *daemon) ready(ctx context.Context) error {
 func (d *daemon) startDraining() {
 	d.draining.Store(true)
 	d.metrics.SetDraining(true)
-	d.log.Info("lhkd draining: /readyz answers 503; in-flight work may finish", "drain_timeout", d.drainTimeout)
+	d.log.Info("lhkd draining: /readyz answers 503; in-flight work may finish", "drain_timeout", d.drainTimeout.String())
 }
 
 // runtimeStats adapts the runtime's pools for the metrics.

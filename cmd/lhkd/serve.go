@@ -178,6 +178,7 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	d.startDraining()
+	drained := time.Now()
 	dctx, cancel := context.WithTimeout(context.Background(), d.drainTimeout)
 	defer cancel()
 	// Cron stops starting runs at once; its running ones finish alongside
@@ -190,8 +191,9 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 		d.log.Warn("HTTP drain incomplete: closing the connections left", "err", err)
 		_ = d.srv.Close()
 	}
-	err := <-cronStopped
-	return errors.Join(err, d.close(dctx))
+	err := errors.Join(<-cronStopped, d.close(dctx))
+	d.log.Info("lhkd stopped", "drain", time.Since(drained).Round(time.Millisecond).String(), "clean", err == nil)
+	return err
 }
 
 func (d *daemon) close(ctx context.Context) error {
