@@ -205,6 +205,9 @@ func checkCommon(t *testing.T, m *manifests) checked {
 	if e, ok := env(c, "LHK_ADMIN_TOKEN"); !ok || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
 		t.Error("LHK_ADMIN_TOKEN does not come from the Secret")
 	}
+	if e, ok := env(c, "LHK_REPLICA"); !ok || e.ValueFrom == nil || e.ValueFrom.FieldRef == nil || e.ValueFrom.FieldRef.FieldPath != "metadata.name" {
+		t.Error("LHK_REPLICA is not the pod's name")
+	}
 	for k, v := range cm.Data {
 		if strings.Contains(strings.ToLower(k), "token") || strings.HasPrefix(v, "postgres") || k == "LHK_DB" {
 			t.Errorf("the ConfigMap holds %s, which belongs in the Secret", k)
