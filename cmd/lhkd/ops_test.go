@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/host"
 	"github.com/lhk-soc/lhk/httpapi"
+	"github.com/lhk-soc/lhk/metrics"
 )
 
 // opsDaemon is a daemon opened in-process, so a test can reach its parts
@@ -387,4 +392,46 @@ func TestOpsFlags(t *testing.T) {
 			t.Fatal("LHK_DRAIN_TIMEOUT=soon accepted")
 		}
 	})
+}
+
+// pingRegistry is a registry whose Ping answers err.
+type pingRegistry struct {
+	registryStore
+	err error
+}
+
+func (p pingRegistry) Ping(context.Context) error { return p.err }
+
+// TestReady checks each reason /readyz can give, and that the registry's
+// error stays in the log.
+func TestReady(t *testing.T) {
+	rt, err := host.New(context.Background(), host.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logBuf lockedBuffer
+	d := &daemon{log: slog.New(slog.NewTextHandler(&logBuf, nil)), rt: rt, metrics: metrics.New("test"), db: pingRegistry{}}
+	ctx := context.Background()
+	if err := d.ready(ctx); err != nil {
+		t.Fatalf("ready: %v", err)
+	}
+	d.db = pingRegistry{err: errors.New("dial tcp 10.9.8.7:5432: connection refused")}
+	if err := d.ready(ctx); lhk.ErrorMessage(err) != "registry unavailable" {
+		t.Fatalf("registry down: %v", err)
+	}
+	if !strings.Contains(logBuf.String(), "10.9.8.7") {
+		t.Fatalf("the registry's error is not in the log:\n%s", logBuf.String())
+	}
+	d.db = pingRegistry{}
+	d.startDraining()
+	if err := d.ready(ctx); !strings.HasPrefix(lhk.ErrorMessage(err), "draining") {
+		t.Fatalf("draining: %v", err)
+	}
+	d.draining.Store(false)
+	if err := rt.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ready(ctx); lhk.ErrorMessage(err) != "plugin runtime closed" {
+		t.Fatalf("runtime closed: %v", err)
+	}
 }
