@@ -73,6 +73,10 @@ type Options struct {
 	// CodeIdleTimeout drops a version's compiled code when it has had no
 	// instance for this long; it is reloaded from CacheDir when next called.
 	CodeIdleTimeout time.Duration
+	// ObserveHostCall, when set, is called after every host-function call
+	// with the function's name, its outcome ("ok" or the error code the guest
+	// got) and its duration. It must be quick and safe for concurrent use.
+	ObserveHostCall func(function, outcome string, d time.Duration)
 }
 
 // Runtime runs plugin versions; it implements lhk.Runtime. It is safe for

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero/api"
@@ -47,7 +48,15 @@ func (r *Runtime) serveHostCall(ctx context.Context, p *extism.CurrentPlugin, f 
 		r.log.Error("host: host function called without a kernel in context", "function", f.Name)
 		return 0
 	}
+	start := time.Now()
 	env := r.hostCall(ctx, k, f, offset)
+	if obs := r.opts.ObserveHostCall; obs != nil {
+		outcome := "ok"
+		if env.Error != nil {
+			outcome = env.Error.Code
+		}
+		obs(f.Name, outcome, time.Since(start))
+	}
 	b, err := json.Marshal(env)
 	if err != nil {
 		cs, _ := ctx.Value(callKey{}).(*callState)

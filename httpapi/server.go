@@ -46,6 +46,15 @@ type Config struct {
 	MaxUploadBytes int64
 	// Now is the clock for webhook timestamps (default time.Now).
 	Now func() time.Time
+	// Ready, when set, answers GET /readyz: nil means ready; an error's
+	// message is the reason given with the 503.
+	Ready func(context.Context) error
+	// Metrics, when set, is served at GET /metrics without authentication;
+	// nil answers 404 there (metrics served on another listener, or none).
+	Metrics http.Handler
+	// ObserveRequest, when set, is told of every request: its method, route
+	// template ("unmatched" for a 404 without a route), status and duration.
+	ObserveRequest func(method, route string, status int, d time.Duration)
 }
 
 // Server is the HTTP API.
@@ -58,6 +67,9 @@ type Server struct {
 
 	hooks *replayGuard
 	doc   []byte // the OpenAPI document, with a path per library operation
+
+	routesOnce sync.Once
+	routes     map[string]bool // registered route templates, for the access log
 }
 
 type authEntry struct {
@@ -91,10 +103,12 @@ func New(cfg Config) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.recoverer, s.secureHeaders)
+	e.Use(s.accessLog, s.recoverer, s.secureHeaders)
 	s.echo = e
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics)
 	e.GET("/v1/openapi.json", s.openAPI)
 	e.POST("/hooks/:name", s.hook)
 

@@ -30,6 +30,7 @@ type Service struct {
 	historyOutputBytes int
 	cacheTTL           time.Duration
 	replica            string
+	observe            func(*lhk.Invocation)
 
 	mu    sync.Mutex
 	cache map[string]cachedPlugin
@@ -58,6 +59,11 @@ type Options struct {
 	// Replica names this process in every record it writes, when several
 	// replicas share a registry (empty on a single node).
 	Replica string
+	// Observe, when set, is called once per finished invocation (ok, error,
+	// timeout or skipped) with its record, e.g. to count it in metrics. It
+	// must be quick, must not keep or change the record and must be safe for
+	// concurrent use.
+	Observe func(inv *lhk.Invocation)
 }
 
 // New returns a Service that reads plugins from plugins, runs them on rt and
@@ -78,6 +84,7 @@ func New(plugins lhk.PluginStore, records lhk.InvocationStore, rt lhk.Runtime, l
 		historyOutputBytes: opts.HistoryOutputBytes,
 		cacheTTL:           opts.CacheTTL,
 		replica:            opts.Replica,
+		observe:            opts.Observe,
 		cache:              make(map[string]cachedPlugin),
 		stopping:           make(chan struct{}),
 		baseCtx:            ctx,
@@ -271,6 +278,7 @@ func (s *Service) Invoke(ctx context.Context, req lhk.InvokeRequest) (*lhk.Invoc
 	}
 	output, runErr := s.run(ctx, inv, call)
 	s.record(inv)
+	s.finished(inv)
 	full := *inv
 	full.Output = output
 	full.OutputTruncated = false
@@ -307,6 +315,7 @@ func (s *Service) Start(ctx context.Context, req lhk.InvokeRequest) (*lhk.Invoca
 		defer s.wg.Done()
 		_, _ = s.run(s.baseCtx, inv, call)
 		s.record(inv)
+		s.finished(inv)
 	}()
 	return &running, nil
 }
@@ -320,7 +329,15 @@ func (s *Service) Skip(ctx context.Context, req lhk.InvokeRequest, reason string
 	inv.Status = lhk.StatusSkipped
 	inv.Error = reason
 	s.record(inv)
+	s.finished(inv)
 	return inv, nil
+}
+
+// finished reports a finished invocation to the observer, if any.
+func (s *Service) finished(inv *lhk.Invocation) {
+	if s.observe != nil {
+		s.observe(inv)
+	}
 }
 
 // Close stops accepting runs and waits for background runs until ctx ends, then

@@ -4,14 +4,16 @@
 //
 // Usage:
 //
-//	lhkd [serve] [--listen ADDR] [--data DIR] [--db URL]
+//	lhkd [serve] [--listen ADDR] [--data DIR] [--db URL] [--metrics-listen ADDR]
+//	             [--drain-timeout D] [--log-format text|json] [--log-level L]
 //	lhkd demo    [--listen ADDR] [--data DIR]
 //	lhkd ingest  [--data DIR] [--tenant NAME] FILE...
 //	lhkd version
 //
-// Flags fall back to LHK_LISTEN, LHK_DATA and LHK_DB. LHK_ADMIN_TOKEN sets the
-// token of user admin at first start; without it a token is generated and
-// printed once.
+// Flags fall back to environment variables (LHK_LISTEN, LHK_DATA, LHK_DB,
+// LHK_METRICS_LISTEN, LHK_DRAIN_TIMEOUT, LHK_LOG_FORMAT, LHK_LOG_LEVEL…;
+// docs/operations.md has the table). LHK_ADMIN_TOKEN sets the token of user
+// admin at first start; without it a token is generated and printed once.
 package main
 
 import (
@@ -78,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 const usage = `usage:
-  lhkd [serve] [--listen ADDR] [--data DIR] [--db URL]   run the daemon
+  lhkd [serve] [--listen ADDR] [--data DIR] [--db URL]   run the daemon (lhkd serve -h: every flag)
   lhkd demo    [--listen ADDR] [--data DIR]              run with demo plugins and users
   lhkd ingest  [--data DIR] [--tenant NAME] FILE...      load NDJSON (or .zip of NDJSON) events into the logs store
   lhkd version`
@@ -102,6 +104,13 @@ type config struct {
 	// ReplicaTimeout is how long a replica may miss heartbeats before the
 	// others mark its running invocations failed.
 	ReplicaTimeout time.Duration
+	// MetricsListen serves /metrics on an address of its own; "" serves it
+	// on the main listener, "off" nowhere.
+	MetricsListen string
+	// DrainTimeout bounds how long a shutdown waits for in-flight work.
+	DrainTimeout time.Duration
+	// LogFormat is text or json; LogLevel debug, info, warn or error.
+	LogFormat, LogLevel string
 }
 
 // listFlag collects a repeatable string flag.
@@ -126,7 +135,21 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.Replica, "replica", os.Getenv("LHK_REPLICA"), "name of this replica when several share PostgreSQL; default: host name and a random suffix (env LHK_REPLICA)")
 	fs.DurationVar(&c.ReplicaTimeout, "replica-timeout", 20*time.Second, "with PostgreSQL: a replica silent this long is dead and its running invocations are marked failed")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", host.DefaultIdleTimeout, "close a pooled plugin instance unused for this long")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", os.Getenv("LHK_METRICS_LISTEN"), "serve /metrics on this address instead of the main listener; \"off\" serves none (env LHK_METRICS_LISTEN)")
+	drain, err := envDuration("LHK_DRAIN_TIMEOUT", defaultDrainTimeout)
+	if err != nil {
+		return c, err
+	}
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", drain, "at shutdown, wait this long for in-flight requests and runs (env LHK_DRAIN_TIMEOUT)")
+	fs.StringVar(&c.LogFormat, "log-format", envOr("LHK_LOG_FORMAT", "text"), "log format: text or json (env LHK_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", envOr("LHK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LHK_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.DrainTimeout <= 0 {
+		return c, fmt.Errorf("--drain-timeout %v: must be positive", c.DrainTimeout)
+	}
+	if _, err := newLogger(c.LogFormat, c.LogLevel, io.Discard); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {

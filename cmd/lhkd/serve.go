@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lhk-soc/lhk"
@@ -19,13 +21,11 @@ import (
 	"github.com/lhk-soc/lhk/hostfuncs"
 	"github.com/lhk-soc/lhk/httpapi"
 	"github.com/lhk-soc/lhk/invoke"
+	"github.com/lhk-soc/lhk/metrics"
 	"github.com/lhk-soc/lhk/systems/endpoints"
 	"github.com/lhk-soc/lhk/systems/notify"
 	"github.com/lhk-soc/lhk/trigger/cron"
 )
-
-// drainTimeout bounds how long a shutdown waits for in-flight work.
-const drainTimeout = 30 * time.Second
 
 // daemon is one running lhkd: its stores, runtime, scheduler and HTTP server.
 type daemon struct {
@@ -44,11 +44,21 @@ type daemon struct {
 	api            *httpapi.Server
 	ln             net.Listener
 	srv            *http.Server
+
+	// Operations (ops.go).
+	metrics      *metrics.Metrics
+	metricsLn    net.Listener // --metrics-listen, or nil
+	metricsSrv   *http.Server
+	draining     atomic.Bool
+	drainTimeout time.Duration
 }
 
 // open builds every part of the daemon and binds the listener, but serves nothing yet.
 func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, error) {
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log, err := newLogger(cfg.LogFormat, cfg.LogLevel, stderr)
+	if err != nil {
+		return nil, err
+	}
 	// The Extism SDK prints trace messages with the standard log package; keep
 	// them in our log at debug level rather than on stderr.
 	stdlog.SetFlags(0)
@@ -56,7 +66,7 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	d := &daemon{log: log}
+	d := &daemon{log: log, metrics: metrics.New(version), drainTimeout: cmp.Or(cfg.DrainTimeout, defaultDrainTimeout)}
 	if err := d.openStores(ctx, cfg); err != nil {
 		d.close(context.Background())
 		return nil, err
@@ -76,15 +86,18 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 		Functions:   hostfuncs.Functions(ops),
 		Logger:      log,
 		IdleTimeout: cfg.IdleTimeout,
+		// Observers report to the metrics (ops.go).
+		ObserveHostCall: d.metrics.ObserveHostCall,
 	})
 	if err != nil {
 		d.close(context.Background())
 		return nil, fmt.Errorf("start runtime: %w", err)
 	}
 	d.recorder = invoke.NewRecorder(d.db, log, 50*time.Millisecond, 256)
-	d.invoker = invoke.New(d.db, d.recorder, d.rt, log, invoke.Options{Replica: d.replica})
+	d.metrics.CollectRuntime(d.runtimeStats)
+	d.invoker = invoke.New(d.db, d.recorder, d.rt, log, invoke.Options{Replica: d.replica, Observe: d.metrics.ObserveInvocation})
 	lib.Plugins.Invoker = d.invoker
-	var cronOpts []cron.Option
+	cronOpts := []cron.Option{cron.WithObserver(d.metrics.ObserveCronTick)}
 	if d.cluster != nil {
 		cronOpts = append(cronOpts, cron.WithCluster(d.cluster, d.db, d.replica))
 	}
@@ -106,10 +119,18 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 		Tickets:     lib.Tickets,
 		Assets:      lib.Assets,
 		Filters:     lib.Filters,
+		// Operations (ops.go).
+		Ready:          d.ready,
+		Metrics:        d.mainMetrics(cfg),
+		ObserveRequest: d.metrics.ObserveRequest,
 	})
 	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		d.close(context.Background())
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	if err := d.listenMetrics(cfg); err != nil {
+		d.close(context.Background())
+		return nil, err
 	}
 	d.srv = &http.Server{
 		Handler:           d.api,
@@ -123,9 +144,10 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 // URL is the base URL the daemon serves on.
 func (d *daemon) URL() string { return "http://" + d.ln.Addr().String() }
 
-// serveUntil serves until ctx ends, then drains: stop accepting, finish
-// in-flight requests and background runs up to drainTimeout, stop cron, flush
-// invocation records, close stores.
+// serveUntil serves until ctx ends, then drains: /readyz answers 503, cron
+// starts no new run, the listener stops accepting; in-flight requests, cron
+// runs and background runs finish up to the drain timeout; then invocation
+// records are flushed and the stores closed.
 func (d *daemon) serveUntil(ctx context.Context) error {
 	if d.cluster != nil {
 		// Alive before the first run is recorded, or the others' reaper
@@ -147,6 +169,7 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- d.srv.Serve(d.ln) }()
+	d.serveMetrics()
 	d.log.Info("lhkd serving", "url", d.URL(), "replica", d.replica)
 	select {
 	case err := <-errc:
@@ -154,13 +177,23 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	d.log.Info("lhkd shutting down")
-	dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	d.startDraining()
+	drained := time.Now()
+	dctx, cancel := context.WithTimeout(context.Background(), d.drainTimeout)
 	defer cancel()
+	// Cron stops starting runs at once; its running ones finish alongside
+	// the in-flight requests.
+	cronStopped := make(chan error, 1)
+	go func() { cronStopped <- d.sched.Stop(dctx) }()
 	if err := d.srv.Shutdown(dctx); err != nil {
-		d.log.Warn("HTTP drain incomplete", "err", err)
+		// Past the deadline: cut the connections left, which cancels their
+		// requests and so the invocations they wait for.
+		d.log.Warn("HTTP drain incomplete: closing the connections left", "err", err)
+		_ = d.srv.Close()
 	}
-	return d.close(dctx)
+	err := errors.Join(<-cronStopped, d.close(dctx))
+	d.log.Info("lhkd stopped", "drain", time.Since(drained).Round(time.Millisecond).String(), "clean", err == nil)
+	return err
 }
 
 func (d *daemon) close(ctx context.Context) error {
@@ -186,6 +219,7 @@ func (d *daemon) close(ctx context.Context) error {
 	if d.db != nil {
 		errs = append(errs, d.db.Close())
 	}
+	d.closeMetrics()
 	return errors.Join(errs...)
 }
 

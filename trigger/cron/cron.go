@@ -66,6 +66,7 @@ type Scheduler struct {
 	plugins lhk.PluginStore
 	logger  *slog.Logger
 	cron    *rcron.Cron
+	observe func(plugin string, scheduled, started time.Time) // WithObserver
 
 	// claimer, runs and replica are set by WithCluster.
 	claimer lhk.TickClaimer
@@ -351,6 +352,7 @@ func (s *Scheduler) request(plugin string, e *entry) (req lhk.InvokeRequest, ok 
 
 // run is one tick of plugin's schedule e.
 func (s *Scheduler) run(plugin string, e *entry) {
+	started := time.Now()
 	req, ok, err := s.request(plugin, e)
 	if err != nil {
 		s.logger.Error("cron run not started: read plugin", "plugin", plugin, "error", err)
@@ -364,6 +366,7 @@ func (s *Scheduler) run(plugin string, e *entry) {
 		s.logger.Debug("cron tick dropped", "plugin", plugin)
 		return
 	}
+	s.observeTick(plugin, e, started)
 	inv, err := s.invoker.Invoke(s.runCtx, req)
 	attrs := []any{"plugin", plugin, "caller", req.Caller}
 	if inv != nil {
