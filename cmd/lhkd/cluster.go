@@ -59,9 +59,11 @@ type follower struct {
 	staleAfter time.Duration
 }
 
-// run works until ctx ends.
+// run works until ctx ends, and returns when all of its work has stopped.
 func (f *follower) run(ctx context.Context) {
-	go f.beat(ctx)
+	beating := make(chan struct{})
+	go func() { defer close(beating); f.beat(ctx) }()
+	defer func() { <-beating }()
 	for ctx.Err() == nil {
 		err := f.cl.WatchPlugins(ctx, f.changed)
 		if ctx.Err() != nil {

@@ -161,12 +161,17 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 		d.close(context.Background())
 		return fmt.Errorf("start cron: %w", err)
 	}
+	// The follower keeps beating through the drain, so the runs still going
+	// are not taken for a dead replica's, and stops before the stores close.
 	fctx, stopFollowing := context.WithCancel(context.Background())
-	defer stopFollowing()
+	followed := make(chan struct{})
 	if d.cluster != nil {
 		f := &follower{log: d.log, cl: d.cluster, replica: d.replica, invoker: d.invoker, sched: d.sched, rt: d.rt, staleAfter: d.replicaTimeout}
-		go f.run(fctx)
+		go func() { defer close(followed); f.run(fctx) }()
+	} else {
+		close(followed)
 	}
+	defer func() { stopFollowing(); <-followed }()
 	errc := make(chan error, 1)
 	go func() { errc <- d.srv.Serve(d.ln) }()
 	d.serveMetrics()
@@ -191,7 +196,11 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 		d.log.Warn("HTTP drain incomplete: closing the connections left", "err", err)
 		_ = d.srv.Close()
 	}
-	err := errors.Join(<-cronStopped, d.close(dctx))
+	cronErr := <-cronStopped
+	d.sched = nil // stopped: close must not stop it again
+	stopFollowing()
+	<-followed
+	err := errors.Join(cronErr, d.close(dctx))
 	d.log.Info("lhkd stopped", "drain", time.Since(drained).Round(time.Millisecond).String(), "clean", err == nil)
 	return err
 }

@@ -425,7 +425,11 @@ func (s *Scheduler) claim(plugin string, e *entry) rcron.JobWrapper {
 			// answers a snapshot request, so this is the tick's scheduled time.
 			s.mu.Lock()
 			id := e.id // set under s.mu once robfig has the entry
+			stopping := s.stopping
 			s.mu.Unlock()
+			if stopping {
+				return // a draining replica claims nothing: the others run the tick
+			}
 			tick := s.cron.Entry(id).Prev
 			if tick.IsZero() {
 				return // the entry was removed meanwhile
