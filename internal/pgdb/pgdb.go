@@ -49,6 +49,9 @@ func IsURL(s string) bool {
 type Options struct {
 	// MaxConns caps the pool (pgxpool's default when zero).
 	MaxConns int32
+	// RuntimeParams are set on every connection of the pool, e.g.
+	// statement_timeout for a pool that only runs budgeted queries.
+	RuntimeParams map[string]string
 }
 
 // Open connects to the database at rawURL and checks it answers. The schema
@@ -76,6 +79,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*pgxpool.Pool, erro
 		if err != nil && !isDuplicate(err) {
 			return nil, fmt.Errorf("create schema %q: %w", schema, err)
 		}
+	}
+	// Set after the schema exists: the parameters may forbid creating it
+	// (default_transaction_read_only).
+	for k, v := range opts.RuntimeParams {
+		cfg.ConnConfig.RuntimeParams[k] = v
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
