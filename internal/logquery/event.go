@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -256,7 +258,9 @@ func parseTimestamp(e map[string]any) (time.Time, string) {
 }
 
 // EventText is what free text searches: the event's distinct string and
-// number values, one a line, without its @timestamp.
+// number values, one a line, in the order of their fields' names, without
+// its @timestamp. The order is fixed so that a phrase running from one value
+// into the next matches the same events in every store and every time.
 func EventText(e map[string]any) string {
 	var sb strings.Builder
 	seen := make(map[string]struct{}, len(e))
@@ -280,16 +284,16 @@ func EventText(e map[string]any) string {
 				add(x)
 			}
 		case map[string]any:
-			for _, x := range v {
-				add(x)
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				add(v[k])
 			}
 		}
 	}
-	for k, v := range e {
+	for _, k := range slices.Sorted(maps.Keys(e)) {
 		if k == "@timestamp" {
 			continue
 		}
-		add(v)
+		add(e[k])
 	}
 	return sb.String()
 }
