@@ -93,6 +93,8 @@ func (s *Store) cond(q *query, c logquery.Cond) string {
 		return "doc ? " + q.arg(c.Field)
 	}
 	v := c.Value
+	// doc keeps NUL characters as U+FFFD (see sanitize); so do values.
+	v.Str = strings.ReplaceAll(v.Str, "\x00", "\uFFFD")
 	if c.Field == "_id" {
 		seq, ok := s.keys.EventSeq(v.Str)
 		if !ok {
@@ -318,18 +320,20 @@ func freeText(q *query, terms []string) {
 	if len(terms) == 0 {
 		return
 	}
-	var lexemes []string
-	seen := map[string]bool{}
-	var recheck, all []string
-	for _, t := range terms {
-		toks := logquery.Tokens(t)
-		if len(toks) == 0 {
+	toks := make([][]string, len(terms))
+	for i, t := range terms {
+		if toks[i] = logquery.Tokens(t); len(toks[i]) == 0 {
 			// A phrase without words matches nothing in FTS5 either.
 			q.add("FALSE")
 			return
 		}
+	}
+	var lexemes []string
+	seen := map[string]bool{}
+	var recheck, all []string
+	for _, ws := range toks {
 		long := false
-		for _, w := range toks {
+		for _, w := range ws {
 			l, cut := lexeme(w)
 			long = long || cut
 			if !seen[l] {
@@ -337,9 +341,9 @@ func freeText(q *query, terms []string) {
 				lexemes = append(lexemes, "'"+strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(l)+"'")
 			}
 		}
-		in := "strpos(words, " + q.arg(" "+strings.Join(toks, " ")+" ") + ") > 0"
+		in := "strpos(words, " + q.arg(" "+strings.Join(ws, " ")+" ") + ") > 0"
 		all = append(all, in)
-		if len(toks) > 1 || long {
+		if len(ws) > 1 || long {
 			recheck = append(recheck, in)
 		}
 	}
