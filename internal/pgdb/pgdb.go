@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -249,4 +250,28 @@ func Error(err error) error {
 		}
 	}
 	return err
+}
+
+// PrefixEnd returns the least string above every string that starts with
+// p, in the byte order of the C collation (code point order for UTF-8): p
+// with its last character incremented, trailing U+10FFFF dropped. A prefix
+// search on an index is then `col >= p AND col < end` with col in COLLATE
+// "C". ok is false when there is no such string (p empty, or all
+// U+10FFFF): every string from p on starts with it.
+func PrefixEnd(p string) (end string, ok bool) {
+	rs := []rune(p)
+	for len(rs) > 0 {
+		last := rs[len(rs)-1]
+		if last == unicode.MaxRune {
+			rs = rs[:len(rs)-1]
+			continue
+		}
+		last++
+		if last == 0xD800 {
+			last = 0xE000 // surrogates are not characters
+		}
+		rs[len(rs)-1] = last
+		return string(rs), true
+	}
+	return "", false
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lhk-soc/lhk"
 	"github.com/lhk-soc/lhk/internal/logquery"
+	"github.com/lhk-soc/lhk/internal/pgdb"
 )
 
 // Query limits of this store beyond those of package lhk (the same as
@@ -156,7 +157,7 @@ func (s *Store) cond(q *query, c logquery.Cond) string {
 		if x == "" {
 			x = "(lhk_txt" + field() + ` COLLATE "C")`
 		}
-		hi, ok := prefixEnd(v.Str)
+		hi, ok := pgdb.PrefixEnd(v.Str)
 		if !ok {
 			return x + " >= " + q.arg(v.Str)
 		}
@@ -212,28 +213,6 @@ func cidrMatch(value string, p netip.Prefix) bool {
 		a = a.Unmap()
 	}
 	return p.Contains(a)
-}
-
-// prefixEnd returns the least string above every string starting with p
-// (in code point order, which the C collation's byte order is): p with its
-// last character incremented, dropping trailing U+10FFFF. ok is false when
-// there is none (p empty or all U+10FFFF).
-func prefixEnd(p string) (string, bool) {
-	rs := []rune(p)
-	for len(rs) > 0 {
-		last := rs[len(rs)-1]
-		if last == unicode.MaxRune {
-			rs = rs[:len(rs)-1]
-			continue
-		}
-		last++
-		if last == 0xD800 {
-			last = 0xE000 // surrogates are not characters
-		}
-		rs[len(rs)-1] = last
-		return string(rs), true
-	}
-	return "", false
 }
 
 // lowerInverse maps each code point to the others unicode.ToLower turns
