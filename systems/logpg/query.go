@@ -44,6 +44,25 @@ func (q *query) add(sql string) { q.where = append(q.where, sql) }
 // sql returns the clause.
 func (q *query) sql() string { return strings.Join(q.where, " AND ") }
 
+// Times in queries are clamped to years PostgreSQL's timestamptz holds;
+// events lie in [logquery.MinTime, logquery.MaxTime), well inside, so
+// clamping changes no answer.
+var (
+	minQueryTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxQueryTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// clamp returns t inside [minQueryTime, maxQueryTime].
+func clamp(t time.Time) time.Time {
+	switch {
+	case t.Before(minQueryTime):
+		return minQueryTime
+	case t.After(maxQueryTime):
+		return maxQueryTime
+	}
+	return t
+}
+
 // base starts a query of one tenant's events in [from, to).
 func base(tenant string, from, to time.Time) (*query, error) {
 	if err := logquery.CheckRequest(tenant, from, to); err != nil {
@@ -51,7 +70,7 @@ func base(tenant string, from, to time.Time) (*query, error) {
 	}
 	q := &query{}
 	q.add("tenant = " + q.arg(tenant))
-	q.add("ts >= " + q.arg(from) + " AND ts < " + q.arg(to))
+	q.add("ts >= " + q.arg(clamp(from)) + " AND ts < " + q.arg(clamp(to)))
 	return q, nil
 }
 
@@ -61,15 +80,14 @@ func keywordExpr(field string) string {
 	return `(lhk_str(doc -> '` + field + `') COLLATE "C")`
 }
 
-// ipExpr returns the address of a field as inet (NULL when it holds
-// none), with the condition that lets an index be used for the two
-// indexed fields.
-func ipExpr(q *query, field string) (expr, guard string) {
+// ipExpr returns the address of a field as inet (NULL when it holds none),
+// as indexed for source.ip and destination.ip.
+func ipExpr(q *query, field string) string {
 	switch field {
 	case "source.ip", "destination.ip":
-		return `((ips ->> '` + field + `')::inet)`, `ips ? '` + field + `'`
+		return `((ips ->> '` + field + `')::inet)`
 	}
-	return "((ips ->> " + q.arg(field) + ")::inet)", ""
+	return "((ips ->> " + q.arg(field) + ")::inet)"
 }
 
 // jsonArg is a JSON object {field: value} for containment.
@@ -105,7 +123,7 @@ func (s *Store) cond(q *query, c logquery.Cond) string {
 	}
 	if c.OnTime {
 		op := map[string]string{lhk.OpEq: "=", lhk.OpGT: ">", lhk.OpLT: "<"}[c.Op]
-		return "ts " + op + " " + q.arg(c.Time)
+		return "ts " + op + " " + q.arg(clamp(c.Time))
 	}
 
 	// A column holds strings only: tenant, and the keyword fields.
@@ -170,15 +188,12 @@ func (s *Store) cond(q *query, c logquery.Cond) string {
 		if c.Field == "tenant" {
 			return strconv.FormatBool(cidrMatch(q.args[0].(string), p))
 		}
-		x, guard := ipExpr(q, c.Field)
+		x := ipExpr(q, c.Field)
 		m := x + " <<= " + q.arg(p) + "::inet"
 		if p.Addr().Is4() {
 			// SQLite unmaps ::ffff:10.0.0.1 for an IPv4 block.
 			mapped := netip.PrefixFrom(netip.AddrFrom16(p.Addr().As16()), p.Bits()+96)
 			m = "(" + m + " OR " + x + " <<= " + q.arg(mapped) + "::inet)"
-		}
-		if guard != "" {
-			m = "(" + guard + " AND " + m + ")"
 		}
 		return m
 	case lhk.OpGT, lhk.OpLT:

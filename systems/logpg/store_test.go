@@ -112,7 +112,7 @@ func TestFidelity(t *testing.T) {
 	} {
 		res, err := pg.SearchFields(context.Background(), lhk.FieldSearchRequest{Tenant: "acme", From: day0, To: day1, Fields: []lhk.Condition{c}})
 		if err != nil || len(res.Events) == 0 {
-			t.Errorf("%v: %d events, %v", c, len(res.Events), err)
+			t.Errorf("%v: %+v, %v", c, res, err)
 		}
 	}
 	if evs := search(t, pg, "nul key"); len(evs) != 1 {
@@ -202,5 +202,32 @@ func TestReplicas(t *testing.T) {
 		Fields: []lhk.Condition{{Field: "_id", Op: lhk.OpEq, Value: first.Events[0]["_id"]}}})
 	if err != nil || len(byID.Events) != 1 || fmt.Sprint(byID.Events[0]["i"]) != "9" {
 		t.Fatalf("an _id of the other replica: %+v, %v", byID, err)
+	}
+}
+
+// TestFarTimes sends times PostgreSQL cannot hold: they are clamped, never
+// an error, and answer as logsqlite does.
+func TestFarTimes(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	ingest(t, s, `{"@timestamp":"2026-11-01T10:00:00Z","m":1}`)
+	ancient := time.Date(-50, 1, 1, 0, 0, 0, 0, time.UTC)
+	far := time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC)
+	res, err := s.Search(ctx, lhk.SearchRequest{Tenant: "acme", From: far, To: far.Add(24 * time.Hour)})
+	if err != nil || len(res.Events) != 0 {
+		t.Fatalf("a day in the year 300000: %+v, %v", res, err)
+	}
+	res, err = s.Search(ctx, lhk.SearchRequest{Tenant: "acme", From: ancient, To: ancient.Add(24 * time.Hour)})
+	if err != nil || len(res.Events) != 0 {
+		t.Fatalf("a day in 51 BC: %+v, %v", res, err)
+	}
+	for _, c := range []lhk.Condition{
+		{Field: "@timestamp", Op: lhk.OpGT, Value: "0001-01-01T00:00:00Z"},
+		{Field: "@timestamp", Op: lhk.OpLT, Value: "9999-12-31T23:59:59Z"},
+	} {
+		res, err := s.SearchFields(ctx, lhk.FieldSearchRequest{Tenant: "acme", From: day0, To: day1, Fields: []lhk.Condition{c}})
+		if err != nil || len(res.Events) != 1 {
+			t.Errorf("%v: %+v, %v", c, res, err)
+		}
 	}
 }

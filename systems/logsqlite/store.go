@@ -33,6 +33,12 @@
 // have. Cursors are sealed with AES-GCM and bound to the tenant and the
 // request they came from: a forged cursor, or one from another tenant or
 // another search, is EINVALID.
+//
+// # Shared with logpg
+//
+// Ingest (NDJSON, flattening, ECS mapping), request checks, free-text terms,
+// ids and cursors live in internal/logquery, shared with the PostgreSQL
+// store (systems/logpg), which passes the same suite and answers the same.
 package logsqlite
 
 import (
