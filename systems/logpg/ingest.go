@@ -38,23 +38,58 @@ const bigLexeme = "…"
 // allowed to write one tenant cannot write into another. With defaultTenant
 // empty every event must name its tenant. Accepted lines are stored even when
 // others are rejected; on an error (or a cancelled ctx) the batches written
-// before it stay stored.
+// before it stay stored. While PostgreSQL writes one batch, the next is
+// parsed.
 func (s *Store) Ingest(ctx context.Context, defaultTenant string, r io.Reader) (*lhk.IngestResult, error) {
-	return logquery.Ingest(ctx, r, defaultTenant, IngestBatch, s.insert)
+	c := &copier{s: s}
+	res, err := logquery.Ingest(ctx, r, defaultTenant, IngestBatch, c.add)
+	if werr := c.wait(); werr != nil && err == nil {
+		err = fmt.Errorf("ingest: %w", werr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 var eventColumns = []string{"tenant", "ts", "doc", "orig", "words", "tsv", "ips"}
 
-// insert writes one batch with COPY, one transaction.
-func (s *Store) insert(ctx context.Context, rows []logquery.Row) error {
+// copier writes the batches of one ingest, one COPY at a time, each while
+// the next batch is parsed.
+type copier struct {
+	s    *Store
+	done chan error // the result of the COPY in flight; nil when none is
+}
+
+// add computes a batch's columns and starts its COPY once the previous one
+// has finished; an error of the previous one is returned instead.
+func (c *copier) add(ctx context.Context, rows []logquery.Row) error {
 	src := make([][]any, len(rows))
 	for i := range rows {
 		src[i] = eventRow(&rows[i])
 	}
-	if _, err := s.w.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromRows(src)); err != nil {
-		return s.storeErr(ctx, nil, fmt.Errorf("insert events: %w", err))
+	if err := c.wait(); err != nil {
+		return err
 	}
+	c.done = make(chan error, 1)
+	go func() {
+		_, err := c.s.w.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromRows(src))
+		if err != nil {
+			err = c.s.storeErr(ctx, nil, fmt.Errorf("insert events: %w", err))
+		}
+		c.done <- err
+	}()
 	return nil
+}
+
+// wait waits for the COPY in flight, if any, and returns its error.
+func (c *copier) wait() error {
+	if c.done == nil {
+		return nil
+	}
+	err := <-c.done
+	c.done = nil
+	return err
 }
 
 // eventRow computes the columns of one event.
@@ -67,7 +102,8 @@ func eventRow(r *logquery.Row) []any {
 		}
 	}
 	tokens := logquery.Tokens(r.Text)
-	var ips map[string]string
+	// ips as JSON, built here: a few fields, no need for reflection.
+	var ips []byte
 	for k, v := range r.Fields {
 		s, ok := v.(string)
 		if !ok {
@@ -75,14 +111,20 @@ func eventRow(r *logquery.Row) []any {
 		}
 		if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil {
 			if ips == nil {
-				ips = map[string]string{}
+				ips = append(ips, '{')
+			} else {
+				ips = append(ips, ',')
 			}
-			ips[k] = a.WithZone("").String()
+			key, _ := json.Marshal(k)
+			ips = append(ips, key...)
+			ips = append(ips, ':', '"')
+			ips = append(ips, a.WithZone("").String()...)
+			ips = append(ips, '"')
 		}
 	}
 	var ipsArg any
 	if ips != nil {
-		ipsArg = ips
+		ipsArg = json.RawMessage(append(ips, '}'))
 	}
 	return []any{r.Tenant, r.Time, json.RawMessage(doc), orig, words(tokens), tsv(tokens), ipsArg}
 }
