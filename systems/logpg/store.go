@@ -129,6 +129,9 @@ func WithQueryBudget(d time.Duration) Option {
 // search_path parameter picks the schema), applies any pending migrations
 // of component "logs" and loads (creating on first use) the store's key.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	if !pgdb.IsURL(url) {
+		return nil, lhk.Errorf(lhk.EINVALID, "log database %q: use a postgres:// URL", pgdb.Redact(url))
+	}
 	s := &Store{budget: DefaultQueryBudget}
 	for _, o := range opts {
 		o(s)

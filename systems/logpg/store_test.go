@@ -231,3 +231,16 @@ func TestFarTimes(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenInvalidURL(t *testing.T) {
+	for _, u := range []string{"", "logs.db", "host=db dbname=lhk"} {
+		if _, err := logpg.Open(context.Background(), u); lhk.ErrorCode(err) != lhk.EINVALID {
+			t.Errorf("open %q: %v, want EINVALID", u, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := logpg.Open(ctx, "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"); err == nil {
+		t.Error("opened a database nobody serves")
+	}
+}

@@ -88,6 +88,9 @@ type DB struct {
 // search_path parameter picks the schema) and applies any pending
 // migrations of component "systems".
 func Open(ctx context.Context, url string) (*DB, error) {
+	if !pgdb.IsURL(url) {
+		return nil, lhk.Errorf(lhk.EINVALID, "systems database %q: use a postgres:// URL", pgdb.Redact(url))
+	}
 	ms, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("open systems database: %w", err)

@@ -152,3 +152,16 @@ func TestTimes(t *testing.T) {
 		t.Fatalf("filter read back %+v, %v; upserted %+v", fs, err, f)
 	}
 }
+
+func TestOpenInvalidURL(t *testing.T) {
+	for _, u := range []string{"", "systems.db", "host=db dbname=lhk", "mysql://db/lhk"} {
+		if _, err := postgres.Open(context.Background(), u); lhk.ErrorCode(err) != lhk.EINVALID {
+			t.Errorf("open %q: %v, want EINVALID", u, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := postgres.Open(ctx, "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"); err == nil {
+		t.Error("opened a database nobody serves")
+	}
+}
