@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -49,6 +50,9 @@ func IsURL(s string) bool {
 type Options struct {
 	// MaxConns caps the pool (pgxpool's default when zero).
 	MaxConns int32
+	// RuntimeParams are set on every connection of the pool, e.g.
+	// statement_timeout for a pool that only runs budgeted queries.
+	RuntimeParams map[string]string
 }
 
 // Open connects to the database at rawURL and checks it answers. The schema
@@ -76,6 +80,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*pgxpool.Pool, erro
 		if err != nil && !isDuplicate(err) {
 			return nil, fmt.Errorf("create schema %q: %w", schema, err)
 		}
+	}
+	// Set after the schema exists: the parameters may forbid creating it
+	// (default_transaction_read_only).
+	for k, v := range opts.RuntimeParams {
+		cfg.ConnConfig.RuntimeParams[k] = v
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -241,4 +250,28 @@ func Error(err error) error {
 		}
 	}
 	return err
+}
+
+// PrefixEnd returns the least string above every string that starts with
+// p, in the byte order of the C collation (code point order for UTF-8): p
+// with its last character incremented, trailing U+10FFFF dropped. A prefix
+// search on an index is then `col >= p AND col < end` with col in COLLATE
+// "C". ok is false when there is no such string (p empty, or all
+// U+10FFFF): every string from p on starts with it.
+func PrefixEnd(p string) (end string, ok bool) {
+	rs := []rune(p)
+	for len(rs) > 0 {
+		last := rs[len(rs)-1]
+		if last == unicode.MaxRune {
+			rs = rs[:len(rs)-1]
+			continue
+		}
+		last++
+		if last == 0xD800 {
+			last = 0xE000 // surrogates are not characters
+		}
+		rs[len(rs)-1] = last
+		return string(rs), true
+	}
+	return "", false
 }

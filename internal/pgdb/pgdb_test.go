@@ -79,3 +79,22 @@ func TestRedact(t *testing.T) {
 		t.Fatalf("Redact = %q", got)
 	}
 }
+
+func TestPrefixEnd(t *testing.T) {
+	for _, tc := range []struct {
+		p, end string
+		ok     bool
+	}{
+		{"", "", false},
+		{"host/", "host0", true},
+		{"a\U0010FFFF", "b", true},
+		{"\U0010FFFF", "", false},
+		{"x\uD7FF", "x\uE000", true},
+		{"é", "ê", true},
+	} {
+		end, ok := PrefixEnd(tc.p)
+		if end != tc.end || ok != tc.ok {
+			t.Errorf("PrefixEnd(%q) = %q, %v; want %q, %v", tc.p, end, ok, tc.end, tc.ok)
+		}
+	}
+}

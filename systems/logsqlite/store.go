@@ -33,13 +33,16 @@
 // have. Cursors are sealed with AES-GCM and bound to the tenant and the
 // request they came from: a forged cursor, or one from another tenant or
 // another search, is EINVALID.
+//
+// # Shared with logpg
+//
+// Ingest (NDJSON, flattening, ECS mapping), request checks, free-text terms,
+// ids and cursors live in internal/logquery, shared with the PostgreSQL
+// store (systems/logpg), which passes the same suite and answers the same.
 package logsqlite
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"database/sql"
 	"embed"
 	"fmt"
@@ -47,6 +50,7 @@ import (
 	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/logquery"
 	"github.com/lhk-soc/lhk/internal/sqlitedb"
 )
 
@@ -74,8 +78,7 @@ type Store struct {
 	rdb    *sql.DB // sdb.R: query-only pool, every read
 	budget time.Duration
 
-	idBlock cipher.Block // encrypts row numbers into _id
-	seal    cipher.AEAD  // seals cursors
+	keys *logquery.Keys // _id and cursors
 }
 
 // Option changes how Open sets up a Store.
@@ -124,9 +127,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 // loadKey reads the store's key, creating it on first use.
 func (s *Store) loadKey(ctx context.Context) error {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return fmt.Errorf("generate key: %w", err)
+	key, err := logquery.NewKey()
+	if err != nil {
+		return err
 	}
 	if _, err := s.wdb.ExecContext(ctx, "INSERT OR IGNORE INTO meta (key, value) VALUES ('key', ?)", key); err != nil {
 		return fmt.Errorf("store key: %w", err)
@@ -134,20 +137,7 @@ func (s *Store) loadKey(ctx context.Context) error {
 	if err := s.wdb.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'key'").Scan(&key); err != nil {
 		return fmt.Errorf("read key: %w", err)
 	}
-	if len(key) != 32 {
-		return fmt.Errorf("stored key is %d bytes, want 32", len(key))
-	}
-	// Two keys from one: ids and cursors never share a cipher use.
-	b, err := aes.NewCipher(key[:16])
-	if err != nil {
-		return err
-	}
-	s.idBlock = b
-	c, err := aes.NewCipher(key[16:])
-	if err != nil {
-		return err
-	}
-	s.seal, err = cipher.NewGCM(c)
+	s.keys, err = logquery.NewKeys(key)
 	return err
 }
 
@@ -166,15 +156,13 @@ func (s *Store) storeErr(ctx, budgeted context.Context, err error) error {
 		return fmt.Errorf("%w: %w", ctx.Err(), err)
 	}
 	if budgeted != nil && budgeted.Err() != nil {
-		return fmt.Errorf("%w: %w", lhk.Errorf(lhk.ETIMEOUT,
-			"the query ran past its %s budget: narrow the time range or add conditions", s.budget), err)
+		return fmt.Errorf("%w: %w", logquery.BudgetError(s.budget), err)
 	}
 	switch {
 	case sqlitedb.IsBusy(err):
 		return fmt.Errorf("%w: %w", lhk.Errorf(lhk.EUNAVAILABLE, "log store is busy, try again"), err)
 	case sqlitedb.IsInterrupt(err):
-		return fmt.Errorf("%w: %w", lhk.Errorf(lhk.ETIMEOUT,
-			"the query ran past its %s budget: narrow the time range or add conditions", s.budget), err)
+		return fmt.Errorf("%w: %w", logquery.BudgetError(s.budget), err)
 	}
 	return err
 }

@@ -1,212 +1,46 @@
 package sqlite
 
-import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/json"
-	"strings"
-	"time"
-	"unicode"
-	"unicode/utf8"
+import "github.com/lhk-soc/lhk/internal/state"
 
-	"github.com/lhk-soc/lhk"
-)
-
-// Size limits of stored fields, in bytes unless said otherwise.
+// Size limits of stored fields, in bytes unless said otherwise (package
+// state, shared with the PostgreSQL backend).
 const (
-	MaxTenant      = 128      // tenant names
-	MaxName        = 128      // filter names (characters), owners, authors, assignees, plugins
-	MaxAssetName   = 255      // host names
-	MaxTitle       = 512      // ticket and report titles
-	MaxDescription = 64 << 10 // ticket descriptions, comment bodies, filter reasons
-	MaxObservable  = 1 << 10  // one observable's value
-	MaxExternalKey = 512      // a ticket's external key
-	MaxEventID     = 256      // one linked event id
-	MaxMarkdown    = 4 << 20  // a report's Markdown
-	MaxNamespace   = 128      // a kv namespace
+	MaxTenant      = state.MaxTenant      // tenant names
+	MaxName        = state.MaxName        // filter names (characters), owners, authors, assignees, plugins
+	MaxAssetName   = state.MaxAssetName   // host names
+	MaxTitle       = state.MaxTitle       // ticket and report titles
+	MaxDescription = state.MaxDescription // ticket descriptions, comment bodies, filter reasons
+	MaxObservable  = state.MaxObservable  // one observable's value
+	MaxExternalKey = state.MaxExternalKey // a ticket's external key
+	MaxEventID     = state.MaxEventID     // one linked event id
+	MaxMarkdown    = state.MaxMarkdown    // a report's Markdown
+	MaxNamespace   = state.MaxNamespace   // a kv namespace
 
-	MaxTicketEvents      = 10_000 // linked events of one ticket
-	MaxTicketObservables = 1_000  // observables of one ticket
-	MaxTicketComments    = 1_000  // comments on one ticket
-	MaxAssetIPs          = 256    // IPs of one asset
-	MaxAssetTags         = 100    // tags of one asset
-	MaxTag               = 128    // one tag
+	MaxTicketEvents      = state.MaxTicketEvents      // linked events of one ticket
+	MaxTicketObservables = state.MaxTicketObservables // observables of one ticket
+	MaxTicketComments    = state.MaxTicketComments    // comments on one ticket
+	MaxAssetIPs          = state.MaxAssetIPs          // IPs of one asset
+	MaxAssetTags         = state.MaxAssetTags         // tags of one asset
+	MaxTag               = state.MaxTag               // one tag
 )
 
 // Listing limits. A zero limit takes the default, a larger one the maximum;
 // a negative limit is EINVALID.
 const (
-	DefaultTicketLimit = 50
-	MaxTicketLimit     = 500
-	DefaultReportLimit = 50
-	MaxReportLimit     = 500
-	DefaultKVLimit     = 100
-	MaxKVLimit         = 1000
+	DefaultTicketLimit = state.DefaultTicketLimit
+	MaxTicketLimit     = state.MaxTicketLimit
+	DefaultReportLimit = state.DefaultReportLimit
+	MaxReportLimit     = state.MaxReportLimit
+	DefaultKVLimit     = state.DefaultKVLimit
+	MaxKVLimit         = state.MaxKVLimit
 )
 
-// Times must lie in this range, which Unix nanoseconds can hold.
-var (
-	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+// Id prefixes: a ticket or report id is the prefix and a ULID. Ids are
+// opaque: callers must not parse them.
+const (
+	TicketIDPrefix = state.TicketIDPrefix
+	ReportIDPrefix = state.ReportIDPrefix
 )
 
-// checkTenant validates a tenant name: 1–MaxTenant bytes of printable UTF-8,
-// and not the wildcard "*" that grants use for all tenants.
-func checkTenant(tenant string) error {
-	switch {
-	case tenant == "":
-		return lhk.Errorf(lhk.EINVALID, "tenant is required")
-	case tenant == "*":
-		return lhk.Errorf(lhk.EINVALID, `tenant "*" means all tenants: name one tenant`)
-	case len(tenant) > MaxTenant:
-		return lhk.Errorf(lhk.EINVALID, "tenant is %d bytes, at most %d allowed", len(tenant), MaxTenant)
-	case !printable(tenant):
-		return lhk.Errorf(lhk.EINVALID, "tenant %q must be printable UTF-8", short(tenant))
-	}
-	return nil
-}
-
-// printable reports whether s is valid UTF-8 on one line: no control
-// characters (tabs and newlines included) and no line or paragraph
-// separators. Format characters such as zero-width joiners stay allowed, as
-// emoji and some scripts need them.
-func printable(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return false
-		}
-	}
-	return true
-}
-
-// checkText validates a free-text field: valid UTF-8 of at most max bytes,
-// non-blank when required. Newlines and tabs are allowed.
-func checkText(field, s string, max int, required bool) error {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		return lhk.Errorf(lhk.EINVALID, "%s is required", field)
-	case len(s) > max:
-		return lhk.Errorf(lhk.EINVALID, "%s is %d bytes, at most %d allowed", field, len(s), max)
-	case !utf8.ValidString(s):
-		return lhk.Errorf(lhk.EINVALID, "%s must be valid UTF-8", field)
-	case strings.ContainsRune(s, 0):
-		return lhk.Errorf(lhk.EINVALID, "%s must not contain NUL characters", field)
-	}
-	return nil
-}
-
-// checkLabel validates a one-line field (owner, author, assignee…): printable
-// UTF-8 of at most max bytes; empty is allowed.
-func checkLabel(field, s string, max int) error {
-	switch {
-	case len(s) > max:
-		return lhk.Errorf(lhk.EINVALID, "%s is %d bytes, at most %d allowed", field, len(s), max)
-	case !printable(s):
-		return lhk.Errorf(lhk.EINVALID, "%s %q must be printable UTF-8 on one line", field, short(s))
-	}
-	return nil
-}
-
-// checkTime validates a time a caller gave.
-func checkTime(field string, t time.Time) error {
-	if t.Before(minTime) || !t.Before(maxTime) {
-		return lhk.Errorf(lhk.EINVALID, "%s %s is out of range: use a time between 1970 and 2262", field, t.Format(time.RFC3339))
-	}
-	return nil
-}
-
-// clampLimit applies a listing's default and maximum.
-func clampLimit(n, def, most int) (int, error) {
-	switch {
-	case n < 0:
-		return 0, lhk.Errorf(lhk.EINVALID, "limit must not be negative, got %d", n)
-	case n == 0:
-		return def, nil
-	case n > most:
-		return most, nil
-	}
-	return n, nil
-}
-
-// crockford is the alphabet of ULIDs.
-const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// newID returns prefix followed by a ULID: 48 bits of milliseconds and 80
-// random bits in Crockford base32 (26 characters), e.g. T-01JC3Z8Q4W…. Ids
-// sort roughly by time and say nothing about how many records exist.
-func newID(prefix string, now time.Time) string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	rand.Read(b[6:])
-	// 128 bits as 26 base32 digits: the first digit holds the top 3 bits.
-	hi := binary.BigEndian.Uint64(b[:8])
-	lo := binary.BigEndian.Uint64(b[8:])
-	var out [26]byte
-	for i := 25; i >= 0; i-- {
-		out[i] = crockford[lo&31]
-		lo = lo>>5 | hi<<59
-		hi >>= 5
-	}
-	return prefix + string(out[:])
-}
-
-// cursor is a position in a newest-first listing, bound to one kind of
-// listing and one tenant.
-type cursor struct {
-	Kind   string `json:"k"`
-	Tenant string `json:"t"` // a short hash of the tenant, not its name
-	At     int64  `json:"c"`
-	ID     string `json:"i"`
-}
-
-// tenantTag is the short hash of a tenant kept in cursors.
-func tenantTag(tenant string) string {
-	h := sha256.Sum256([]byte("lhk-cursor\x00" + tenant))
-	return base64.RawURLEncoding.EncodeToString(h[:9])
-}
-
-// encodeCursor returns the opaque cursor after the row (at, id).
-func encodeCursor(kind, tenant string, at int64, id string) string {
-	b, _ := json.Marshal(cursor{Kind: kind, Tenant: tenantTag(tenant), At: at, ID: id})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor reads a cursor that encodeCursor made for the same kind and
-// tenant; anything else is EINVALID.
-func decodeCursor(kind, tenant, s string) (*cursor, error) {
-	if s == "" {
-		return nil, nil
-	}
-	bad := lhk.Errorf(lhk.EINVALID, "cursor is not one this listing returned: pass next_cursor unchanged, or \"\" for the first page")
-	if len(s) > 512 {
-		return nil, bad
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, bad
-	}
-	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Kind != kind || c.Tenant != tenantTag(tenant) || c.ID == "" {
-		return nil, bad
-	}
-	return &c, nil
-}
-
-// short returns s cut to 64 bytes for an error message, so hostile input is
-// not echoed in full.
-func short(s string) string {
-	const n = 64
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// MaxField is the longest field name of a filter condition, in bytes.
+const MaxField = state.MaxField

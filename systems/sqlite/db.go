@@ -24,6 +24,12 @@
 //
 // Migrations are numbered .sql files embedded in the binary, recorded in the
 // schema_migrations table and applied in one transaction each when Open runs.
+//
+// # Rules
+//
+// Validation, normalisation, ids, cursors and the report renderer live in
+// internal/state and internal/markdown, shared with the PostgreSQL backend
+// (systems/postgres), so both accept and return the same things.
 package sqlite
 
 import (

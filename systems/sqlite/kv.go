@@ -5,43 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/state"
 )
-
-// checkNamespace validates a kv namespace: 1–MaxNamespace printable bytes.
-func checkNamespace(ns string) error {
-	if ns == "" || len(ns) > MaxNamespace || !printable(ns) {
-		return lhk.Errorf(lhk.EINVALID, "kv namespace %q must be 1 to %d printable bytes", short(ns), MaxNamespace)
-	}
-	return nil
-}
-
-// checkKey validates a kv key: 1–lhk.MaxKVKey bytes of UTF-8 without NUL.
-func checkKey(key string) error {
-	switch {
-	case key == "":
-		return lhk.Errorf(lhk.EINVALID, "kv key is required")
-	case len(key) > lhk.MaxKVKey:
-		return lhk.Errorf(lhk.EINVALID, "kv key is %d bytes, at most %d allowed", len(key), lhk.MaxKVKey)
-	case !utf8.ValidString(key):
-		return lhk.Errorf(lhk.EINVALID, "kv key must be valid UTF-8")
-	}
-	for i := 0; i < len(key); i++ {
-		if key[i] == 0 {
-			return lhk.Errorf(lhk.EINVALID, "kv key must not contain NUL bytes")
-		}
-	}
-	return nil
-}
 
 // Get returns the value of ns/key; ENOTFOUND when the key is absent.
 func (db *DB) Get(ctx context.Context, ns, key string) (string, error) {
-	if err := checkNamespace(ns); err != nil {
-		return "", err
-	}
-	if err := checkKey(key); err != nil {
+	if err := state.CheckKey(ns, key); err != nil {
 		return "", err
 	}
 	var v []byte
@@ -49,10 +20,10 @@ func (db *DB) Get(ctx context.Context, ns, key string) (string, error) {
 		return tx.QueryRowContext(ctx, "SELECT value FROM kv WHERE ns = ? AND key = ?", ns, key).Scan(&v)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", lhk.Errorf(lhk.ENOTFOUND, "kv key %q not found", short(key))
+		return "", state.KeyNotFound(key)
 	}
 	if err != nil {
-		return "", fmt.Errorf("kv get %q: %w", short(key), err)
+		return "", fmt.Errorf("kv get %q: %w", state.Short(key), err)
 	}
 	return string(v), nil
 }
@@ -60,14 +31,11 @@ func (db *DB) Get(ctx context.Context, ns, key string) (string, error) {
 // Set stores value under ns/key, replacing any value. Values are kept byte
 // for byte and may be empty; at most lhk.MaxKVValue bytes.
 func (db *DB) Set(ctx context.Context, ns, key, value string) error {
-	if err := checkNamespace(ns); err != nil {
+	if err := state.CheckKey(ns, key); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := state.CheckValue(value); err != nil {
 		return err
-	}
-	if len(value) > lhk.MaxKVValue {
-		return lhk.Errorf(lhk.EINVALID, "kv value is %d bytes, at most %d allowed", len(value), lhk.MaxKVValue)
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO kv (ns, key, value) VALUES (?, ?, ?)
@@ -75,17 +43,14 @@ func (db *DB) Set(ctx context.Context, ns, key, value string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("kv set %q: %w", short(key), err)
+		return fmt.Errorf("kv set %q: %w", state.Short(key), err)
 	}
 	return nil
 }
 
 // Delete removes ns/key; deleting an absent key is not an error.
 func (db *DB) Delete(ctx context.Context, ns, key string) error {
-	if err := checkNamespace(ns); err != nil {
-		return err
-	}
-	if err := checkKey(key); err != nil {
+	if err := state.CheckKey(ns, key); err != nil {
 		return err
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
@@ -93,7 +58,7 @@ func (db *DB) Delete(ctx context.Context, ns, key string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("kv delete %q: %w", short(key), err)
+		return fmt.Errorf("kv delete %q: %w", state.Short(key), err)
 	}
 	return nil
 }
@@ -103,17 +68,9 @@ func (db *DB) Delete(ctx context.Context, ns, key string) error {
 // capped at MaxKVLimit; a negative limit is EINVALID. To page, pass the last
 // key of a page as the next call's after.
 func (db *DB) List(ctx context.Context, ns, prefix, after string, limit int) ([]lhk.KVEntry, error) {
-	if err := checkNamespace(ns); err != nil {
-		return nil, err
-	}
-	limit, err := clampLimit(limit, DefaultKVLimit, MaxKVLimit)
+	limit, err := state.CheckList(ns, prefix, after, limit)
 	if err != nil {
 		return nil, err
-	}
-	for _, f := range []struct{ name, v string }{{"prefix", prefix}, {"after", after}} {
-		if len(f.v) > lhk.MaxKVKey || !utf8.ValidString(f.v) {
-			return nil, lhk.Errorf(lhk.EINVALID, "kv %s must be valid UTF-8 of at most %d bytes", f.name, lhk.MaxKVKey)
-		}
 	}
 	// Keys are valid UTF-8, which never holds the byte 0xff, so every key
 	// with the prefix sorts below prefix+"\xff". substr and length would
@@ -139,7 +96,7 @@ func (db *DB) List(ctx context.Context, ns, prefix, after string, limit int) ([]
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kv list %q: %w", short(prefix), err)
+		return nil, fmt.Errorf("kv list %q: %w", state.Short(prefix), err)
 	}
 	return es, nil
 }

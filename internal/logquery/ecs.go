@@ -1,4 +1,4 @@
-package logsqlite
+package logquery
 
 import (
 	"encoding/json"
@@ -142,10 +142,10 @@ var (
 	}
 )
 
-// mapWindows adds ECS fields to a Windows event in NXLog, Logstash or
+// MapWindows adds ECS fields to a Windows event in NXLog, Logstash or
 // Winlogbeat form, keeping its original fields. Fields the event already has
 // are left alone. Events without an event id are not Windows events.
-func mapWindows(e map[string]any) {
+func MapWindows(e map[string]any) {
 	code, ok := winString(e, "EventID", "winlog.event_id", "event_id")
 	if !ok {
 		return
