@@ -159,6 +159,23 @@ func TestReplicas(t *testing.T) {
 		})
 	})
 
+	t.Run("SystemsShared", func(t *testing.T) {
+		now := time.Now().UTC()
+		ev := fmt.Sprintf(`{"@timestamp":%q,"host.name":"WS-REPLICA","process.command_line":"powershell -enc AAAA"}`, now.Format(time.RFC3339))
+		a.must(t, http.StatusOK, "POST", "/v1/logs?tenant=acme", a.Admin, []byte(ev+"\n"))
+		search := fmt.Sprintf(`{"tenant":"acme","query":"powershell","from":%q,"to":%q}`, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+		got := b.must(t, http.StatusOK, "POST", "/v1/logs/search", b.Admin, []byte(search)).JSON(t)
+		if evs, _ := got["events"].([]any); len(evs) != 1 {
+			t.Fatalf("replica-b found %v for an event ingested through replica-a", got)
+		}
+		tk := b.must(t, http.StatusOK, "POST", "/v1/tickets/create", b.Admin, []byte(`{"tenant":"acme","title":"seen on every replica","severity":"low"}`)).JSON(t)
+		id := fmt.Sprint(tk["id"])
+		if id == "" || id == "<nil>" {
+			t.Fatalf("ticket create answered %v", tk)
+		}
+		c.must(t, http.StatusOK, "POST", "/v1/tickets/get", c.Admin, []byte(fmt.Sprintf(`{"tenant":"acme","id":%q}`, id)))
+	})
+
 	t.Run("ScheduleReachesEveryReplica", func(t *testing.T) {
 		put := time.Now()
 		b.must(t, http.StatusOK, "PUT", "/v1/plugins/echo/schedule", alice, []byte(`{"cron":"@every 1s","input":"tick"}`))

@@ -10,6 +10,8 @@ import (
 	"github.com/lhk-soc/lhk"
 	"github.com/lhk-soc/lhk/registry/postgres"
 	"github.com/lhk-soc/lhk/registry/sqlite"
+	"github.com/lhk-soc/lhk/systems/logpg"
+	pgsystems "github.com/lhk-soc/lhk/systems/postgres"
 	"github.com/lhk-soc/lhk/systems/logsqlite"
 	systems "github.com/lhk-soc/lhk/systems/sqlite"
 )
@@ -80,8 +82,8 @@ func isPostgres(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
-// openPostgres opens the registry in PostgreSQL, shared with the other
-// replicas on the same database and schema.
+// openPostgres opens the registry and the systems' stores in PostgreSQL,
+// shared with the other replicas on the same database and schema.
 func (d *daemon) openPostgres(ctx context.Context, cfg config) error {
 	db, err := postgres.Open(ctx, cfg.DB, postgres.WithLogger(d.log))
 	if err != nil {
@@ -93,5 +95,15 @@ func (d *daemon) openPostgres(ctx context.Context, cfg config) error {
 	if d.replicaTimeout <= 0 {
 		d.replicaTimeout = 20 * time.Second
 	}
-	return d.openSQLiteSystems(ctx, cfg.Data)
+	logs, err := logpg.Open(ctx, cfg.DB)
+	if err != nil {
+		return fmt.Errorf("open logs: %w", err)
+	}
+	d.logs = logs
+	state, err := pgsystems.Open(ctx, cfg.DB)
+	if err != nil {
+		return fmt.Errorf("open systems: %w", err)
+	}
+	d.state = state
+	return nil
 }
