@@ -11,8 +11,8 @@ import (
 	"github.com/lhk-soc/lhk/registry/postgres"
 	"github.com/lhk-soc/lhk/registry/sqlite"
 	"github.com/lhk-soc/lhk/systems/logpg"
-	pgsystems "github.com/lhk-soc/lhk/systems/postgres"
 	"github.com/lhk-soc/lhk/systems/logsqlite"
+	pgsystems "github.com/lhk-soc/lhk/systems/postgres"
 	systems "github.com/lhk-soc/lhk/systems/sqlite"
 )
 
