@@ -28,7 +28,10 @@ const metricsOff = "off"
 // newLogger returns the daemon's logger: text or JSON lines on w from the
 // given level up.
 func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
-	var lv slog.Level
+	var lv slog.Level // info when level is empty
+	if level == "" {
+		level = "info"
+	}
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
