@@ -63,6 +63,9 @@ type InvocationFilter struct {
 	// Before pages: only invocations older than this id's start.
 	Before string
 	Limit  int
+	// Brief leaves Output and Logs out of the records (nil), for listings
+	// that show neither: they are the bulk of a stored record.
+	Brief bool
 }
 
 // InvocationStore keeps the history of invocations.

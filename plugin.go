@@ -200,7 +200,10 @@ type PluginStore interface {
 
 // PluginFilter narrows Plugins. Zero fields match everything.
 type PluginFilter struct {
-	Owner  string
+	Owner string
+	// Query keeps the plugins whose name contains it (names are lowercase, so
+	// the match ignores case).
+	Query  string
 	Offset int
 	Limit  int
 }

@@ -200,6 +200,43 @@ func (s *suite) testInvocations(t *testing.T) {
 				t.Errorf("pages gave %s, want %s", got, want)
 			}
 		})
+		// Brief adds a newer record, so it runs after the listings above.
+		t.Run("Brief", func(t *testing.T) {
+			full := &lhk.Invocation{ID: "inv-full", Plugin: "p9", Version: 2, Function: "run", Trigger: lhk.TriggerHTTP,
+				Caller: "carol", Status: lhk.StatusError, StartedAt: t0.Add(time.Hour), DurationMS: 7.5,
+				Output: []byte("big output"), OutputTruncated: true, Error: "boom", Replica: "r1",
+				Logs: []lhk.LogLine{{Time: t0, Level: "info", Message: "hello"}}}
+			ok(t, r.PutInvocations(bg, []*lhk.Invocation{full}))
+			got, err := r.Invocations(bg, lhk.InvocationFilter{Plugin: "p9", Brief: true})
+			ok(t, err)
+			if len(got) != 1 {
+				t.Fatalf("got %d records, want 1", len(got))
+			}
+			g := got[0]
+			if g.Output != nil || g.Logs != nil {
+				t.Errorf("brief record has output %q and logs %v, want neither", g.Output, g.Logs)
+			}
+			if g.ID != full.ID || g.Version != 2 || g.Function != "run" || g.Trigger != lhk.TriggerHTTP || g.Caller != "carol" ||
+				g.Status != lhk.StatusError || !g.StartedAt.Equal(full.StartedAt) || g.DurationMS != 7.5 ||
+				!g.OutputTruncated || g.Error != "boom" || g.Replica != "r1" {
+				t.Errorf("brief record %+v lost fields of %+v", g, full)
+			}
+			brief, err := r.Invocations(bg, lhk.InvocationFilter{Before: "inv-10", Plugin: "p1", Limit: 2, Brief: true})
+			ok(t, err)
+			if ids(brief) != "[07 04]" {
+				t.Errorf("brief page %s, want [07 04]", ids(brief))
+			}
+			whole, err := r.Invocation(bg, "inv-full")
+			ok(t, err)
+			if string(whole.Output) != "big output" || len(whole.Logs) != 1 {
+				t.Errorf("the stored record lost output or logs: %+v", whole)
+			}
+			all, err := r.Invocations(bg, lhk.InvocationFilter{Plugin: "p9"})
+			ok(t, err)
+			if len(all) != 1 || string(all[0].Output) != "big output" || len(all[0].Logs) != 1 {
+				t.Errorf("a listing without Brief lost output or logs: %+v", all)
+			}
+		})
 	})
 
 	t.Run("Limits", func(t *testing.T) {

@@ -353,6 +353,11 @@ func (s *suite) testPlugins(t *testing.T) {
 		{"OffsetLimit", lhk.PluginFilter{Offset: 1, Limit: 2}, []string{"b", "c"}},
 		{"OwnerOffsetLimit", lhk.PluginFilter{Owner: "alice", Offset: 1, Limit: 1}, []string{"c"}},
 		{"OffsetPastEnd", lhk.PluginFilter{Offset: 10}, nil},
+		{"Query", lhk.PluginFilter{Query: "c"}, []string{"c"}},
+		{"QueryIgnoresCase", lhk.PluginFilter{Query: "D"}, []string{"d"}},
+		{"QueryNoMatch", lhk.PluginFilter{Query: "zz"}, nil},
+		{"QueryIsNotAPattern", lhk.PluginFilter{Query: "%"}, nil},
+		{"QueryOwner", lhk.PluginFilter{Query: "b", Owner: "alice"}, nil},
 	}
 	want := map[string]struct {
 		owner    string
@@ -395,6 +400,37 @@ func (s *suite) testPlugins(t *testing.T) {
 			}
 		})
 	}
+	t.Run("QuerySubstring", func(t *testing.T) {
+		r := s.fresh(t)
+		createUser(t, r, "alice", lhk.RoleAnalyst)
+		for _, name := range []string{"weekly-report", "report", "endpoint-triage", "reporter-2", "triage"} {
+			upload(t, r, name, "alice", wasmFor(name, 1))
+		}
+		tests := []struct {
+			name string
+			f    lhk.PluginFilter
+			want []string
+		}{
+			{"Middle", lhk.PluginFilter{Query: "port"}, []string{"report", "reporter-2", "weekly-report"}},
+			{"Twice", lhk.PluginFilter{Query: "tri"}, []string{"endpoint-triage", "triage"}},
+			{"Dash", lhk.PluginFilter{Query: "-t"}, []string{"endpoint-triage"}},
+			{"Underscore", lhk.PluginFilter{Query: "_"}, nil},
+			{"Paged", lhk.PluginFilter{Query: "report", Offset: 1, Limit: 1}, []string{"reporter-2"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ps, err := r.Plugins(ctx, tt.f)
+				ok(t, err)
+				var names []string
+				for _, p := range ps {
+					names = append(names, p.Name)
+				}
+				if !sameStrings(names, tt.want) {
+					t.Errorf("got %v, want %v", names, tt.want)
+				}
+			})
+		}
+	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		for _, f := range []lhk.PluginFilter{{Offset: -1}, {Limit: -1}} {
 			_, err := r.Plugins(ctx, f)

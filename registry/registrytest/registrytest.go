@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Schedule", s.testSchedule)
 	t.Run("Invocations", s.testInvocations)
 	t.Run("Audit", s.testAudit)
+	t.Run("Sessions", s.testSessions)
 	t.Run("Hammer", s.testHammer)
 	t.Run("Reopen", s.testReopen)
 }

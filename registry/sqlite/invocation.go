@@ -82,6 +82,11 @@ func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error 
 const invocationColumns = `id, plugin, version, function, trigger, caller, status, started_at, duration_ms,
 	output, output_truncated, logs, error, replica`
 
+// briefColumns are invocationColumns without output and logs, whose NULL and
+// empty text scanInvocation leaves as nil.
+const briefColumns = `id, plugin, version, function, trigger, caller, status, started_at, duration_ms,
+	NULL, output_truncated, '', error, replica`
+
 // scanInvocation reads one row of invocationColumns.
 func scanInvocation(row interface{ Scan(...any) error }) (*lhk.Invocation, error) {
 	var (
@@ -94,6 +99,9 @@ func scanInvocation(row interface{ Scan(...any) error }) (*lhk.Invocation, error
 		return nil, err
 	}
 	inv.StartedAt = fromNano(started)
+	if logs == "" { // briefColumns
+		return &inv, nil
+	}
 	if err := json.Unmarshal([]byte(logs), &inv.Logs); err != nil {
 		return nil, fmt.Errorf("decode logs of invocation %q: %w", inv.ID, err)
 	}
@@ -114,7 +122,8 @@ func (db *DB) Invocation(ctx context.Context, id string) (*lhk.Invocation, error
 }
 
 // Invocations lists records newest first (by start time, then id, both
-// descending) with their outputs and logs. Plugin, Trigger, Status and Caller
+// descending) with their outputs and logs, or without both when Brief is set
+// (never read from the table then). Plugin, Trigger, Status and Caller
 // filter by equality. Before pages: only records strictly older, in that
 // order, than the invocation with that id; an unknown Before is EINVALID.
 // Limit defaults to DefaultLimit and is capped at MaxLimit.
@@ -149,7 +158,11 @@ func (db *DB) Invocations(ctx context.Context, f lhk.InvocationFilter) ([]*lhk.I
 			where = append(where, "(started_at, id) < (?, ?)")
 			args = append(args, started, f.Before)
 		}
-		q := "SELECT " + invocationColumns + " FROM invocations"
+		cols := invocationColumns
+		if f.Brief {
+			cols = briefColumns
+		}
+		q := "SELECT " + cols + " FROM invocations"
 		if len(where) > 0 {
 			q += " WHERE " + strings.Join(where, " AND ")
 		}

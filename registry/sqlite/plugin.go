@@ -254,8 +254,9 @@ func (db *DB) Plugin(ctx context.Context, name string) (*lhk.Plugin, error) {
 }
 
 // Plugins lists plugins by name, each with its versions (without wasm), grant
-// and schedule. Owner filters by owner; Offset and Limit page (Limit zero
-// means no limit). It runs two queries however many plugins match.
+// and schedule. Owner filters by owner, Query by a substring of the name
+// (ignoring case); Offset and Limit page (Limit zero means no limit). It runs
+// two queries however many plugins match.
 func (db *DB) Plugins(ctx context.Context, f lhk.PluginFilter) ([]*lhk.Plugin, error) {
 	if f.Offset < 0 || f.Limit < 0 {
 		return nil, lhk.Errorf(lhk.EINVALID, "offset and limit must not be negative")
@@ -269,6 +270,10 @@ func (db *DB) Plugins(ctx context.Context, f lhk.PluginFilter) ([]*lhk.Plugin, e
 	if f.Owner != "" {
 		sel.WriteString(" AND p.owner = ?")
 		args = append(args, f.Owner)
+	}
+	if f.Query != "" {
+		sel.WriteString(" AND instr(p.name, ?) > 0")
+		args = append(args, strings.ToLower(f.Query))
 	}
 	limit := -1 // SQLite: no limit
 	if f.Limit > 0 {
