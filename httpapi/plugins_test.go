@@ -31,10 +31,10 @@ func (fixedScheduler) Refresh(context.Context, string) error { return nil }
 
 type listAnswer struct {
 	Plugins []struct {
-		Name                 string    `json:"name"`
-		NextRuns             []string  `json:"next_runs"`
-		CapabilitiesRequired []string  `json:"capabilities_required"`
-		CapabilitiesMissing  []string  `json:"capabilities_missing"`
+		Name                 string   `json:"name"`
+		NextRuns             []string `json:"next_runs"`
+		CapabilitiesRequired []string `json:"capabilities_required"`
+		CapabilitiesMissing  []string `json:"capabilities_missing"`
 		Summary              *struct {
 			Last   *runJSON  `json:"last"`
 			Recent []runJSON `json:"recent"`
