@@ -13,7 +13,12 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
-require github.com/extism/go-pdk v1.1.3 // indirect
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/extism/go-pdk v1.1.3 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
 
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect

@@ -25,6 +25,7 @@ import (
 	"github.com/lhk-soc/lhk/systems/notify"
 	systems "github.com/lhk-soc/lhk/systems/sqlite"
 	"github.com/lhk-soc/lhk/trigger/cron"
+	"github.com/lhk-soc/lhk/ui"
 )
 
 // drainTimeout bounds how long a shutdown waits for in-flight work.
@@ -104,6 +105,8 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 		Tickets:     lib.Tickets,
 		Assets:      lib.Assets,
 		Filters:     lib.Filters,
+		Sessions:    d.db,
+		UI:          ui.Handler(),
 	})
 	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		d.close(context.Background())
