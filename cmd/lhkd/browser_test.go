@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -324,3 +327,63 @@ func (b *browser) shot(name string) {
 }
 
 func jsonDecode(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// response is the last response the tab got for url, or nil.
+func (b *browser) response(url string) *network.Response {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.responses[url]
+}
+
+// checkNoLeak fails when a token shows in a URL the tab requested, in
+// storage script can read, or in lhkd's log, or when the session cookie can
+// be read by script or is not HttpOnly and SameSite=Strict.
+func (b *browser) checkNoLeak(tokens ...string) {
+	b.t.Helper()
+	cookies := call(b, network.GetCookies, network.GetCookiesParams{})
+	var session *network.Cookie
+	for _, c := range cookies.Cookies {
+		if c.Name == "lhk_session" {
+			session = c
+		}
+	}
+	secrets := append([]string(nil), tokens...)
+	if session != nil {
+		if !session.HTTPOnly || session.SameSite != network.CookieSameSiteStrict {
+			b.t.Errorf("session cookie HttpOnly=%v SameSite=%q", session.HTTPOnly, session.SameSite)
+		}
+		secrets = append(secrets, session.Value)
+	}
+	urls := b.requested()
+	if len(urls) < 5 {
+		b.t.Errorf("only %d requests seen: the request log is broken", len(urls))
+	}
+	readable := eval[string](b, `document.cookie + JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + location.href + document.documentElement.outerHTML`)
+	for _, s := range secrets {
+		for _, u := range urls {
+			if strings.Contains(u, s) {
+				b.t.Errorf("a secret is in the URL %s", u)
+			}
+		}
+		if strings.Contains(readable, s) {
+			b.t.Errorf("a secret is readable by the page's script")
+		}
+		if b.d.stderr != nil && strings.Contains(b.d.stderr.String(), s) {
+			b.t.Errorf("a secret is in lhkd's log")
+		}
+	}
+}
+
+func jsonDecodeReader(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// httptestServer serves one HTML page on another port of 127.0.0.1 (an
+// attacker's page, in the tests) and returns its URL.
+func httptestServer(t *testing.T, page string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/"
+}

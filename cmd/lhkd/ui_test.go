@@ -144,3 +144,369 @@ func (b *browser) drop(sel, file string) {
 		call(b, input.DispatchDragEvent, input.DispatchDragEventParams{Type: typ, X: rect[0], Y: rect[1], Data: data})
 	}
 }
+
+// xss is input whose every part would run script if the page parsed it as
+// HTML; each sets window.__pwned to say which part ran.
+const xss = `<script>window.__pwned='script'</script><img src=x onerror="window.__pwned='img'"><svg onload="window.__pwned='svg'"></svg>`
+
+// TestUISafe checks that plugin output, stored strings, report HTML and ticket
+// text are shown without running script, with nothing reported by the CSP.
+func TestUISafe(t *testing.T) {
+	d := startDaemon(t, t.TempDir())
+	alice := d.user(t, "alice", "analyst")
+	if r := d.upload(t, alice, "echo", "plugins/testdata/echo"); r.Status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	d.must(t, http.StatusOK, "PATCH", "/v1/plugins/echo", alice, []byte(`{"description":`+jsString(xss)+`,"config":{"k":`+jsString(xss)+`}}`))
+	d.must(t, http.StatusOK, "PATCH", "/v1/users/alice", d.Admin, []byte(`{"ceiling":{"capabilities":["tickets.read"],"tenants":["acme"]}}`))
+	report := d.must(t, http.StatusOK, "POST", "/v1/reports/publish", d.Admin, []byte(`{"tenant":"acme","title":`+jsString("Weekly "+xss)+
+		`,"markdown":`+jsString("# Week 45\n\n"+xss+"\n\n[click](javascript:parent.__pwned='link')\n\n| host | events |\n| --- | --- |\n| WS01 | 42 |\n")+`}`)).JSON(t)
+	d.must(t, http.StatusOK, "POST", "/v1/tickets/create", d.Admin, []byte(`{"tenant":"acme","title":`+jsString("Beacon "+xss)+
+		`,"description":`+jsString(xss)+`,"severity":"high","observables":[{"type":"domain","value":"evil.example"}]}`))
+
+	b := newBrowser(t, d)
+	b.signIn(alice)
+	pwned := func(where string) {
+		t.Helper()
+		if v := eval[string](b, `String(window.__pwned ?? '')`); v != "" {
+			t.Fatalf("%s: script ran (%s)", where, v)
+		}
+	}
+
+	// The list and the settings show the description and config as text.
+	b.waitFor("the echo row", `document.querySelector('table.plugins tbody tr')`)
+	if got := b.text("table.plugins .desc"); got != xss {
+		t.Errorf("description shown as %q, want the text itself", got)
+	}
+	pwned("plugin list")
+	b.open("#/plugins/echo/settings")
+	b.waitFor("the config", `document.querySelector('table.config input')`)
+	if v := eval[string](b, `document.querySelectorAll('table.config input')[1].value`); v != xss {
+		t.Errorf("config value shown as %q", v)
+	}
+	pwned("settings")
+
+	// Output that is a script tag, on the run tab, in history and on its page.
+	b.open("#/plugins/echo/run")
+	b.fill("#run-input", xss)
+	b.click("#run-button")
+	b.waitFor("the output", `document.querySelector('#run-result pre.output')`)
+	if got := b.text("#run-result pre.output"); got != xss {
+		t.Errorf("output shown as %q, want the text itself", got)
+	}
+	if b.exists("#run-result script, #run-result img, #run-result svg:not(.spark)") {
+		t.Errorf("the output became elements")
+	}
+	pwned("run")
+	b.open("#/plugins/echo/history")
+	b.click("#history tbody tr:first-child a")
+	b.waitFor("the invocation's output", `document.querySelector('pre.output')`)
+	if got := b.text("pre.output"); got != xss {
+		t.Errorf("stored output shown as %q", got)
+	}
+	pwned("invocation")
+
+	// The report is HTML: it is framed, sandboxed without scripts, and
+	// served with a CSP that forbids them too.
+	id := fmt.Sprint(report["id"])
+	b.open("#/reports/acme/" + id)
+	b.waitFor("the report frame", `document.getElementById('report-frame')`)
+	sandbox := eval[string](b, `document.getElementById('report-frame').getAttribute('sandbox')`)
+	if strings.Contains(sandbox, "allow-scripts") || strings.Contains(sandbox, "allow-same-origin") {
+		t.Errorf("report frame sandbox %q lets scripts or the origin in", sandbox)
+	}
+	view := d.URL + "/v1/reports/" + id + "/view?tenant=acme"
+	b.waitFor("the report page loaded", `performance.getEntriesByName(`+jsString(view)+`).length > 0`)
+	res := b.response(view)
+	if res == nil || res.Status != http.StatusOK {
+		t.Fatalf("report view response %+v", res)
+	}
+	if csp := fmt.Sprint(res.Headers["Content-Security-Policy"]); !strings.HasPrefix(csp, "sandbox") || strings.Contains(csp, "script-src") {
+		t.Errorf("report view CSP %q", csp)
+	}
+	b.shot("report")
+	pwned("report")
+
+	// Tickets are text too.
+	b.open("#/tickets?tenant=acme")
+	b.waitFor("the ticket row", `document.querySelector('table.tickets tbody tr a')`)
+	b.click("table.tickets tbody tr a")
+	b.waitFor("the ticket", `document.querySelector('pre.prose')`)
+	if got := b.text("pre.prose"); got != xss {
+		t.Errorf("ticket description shown as %q", got)
+	}
+	pwned("ticket")
+	b.checkNoLeak(alice)
+	b.checkClean()
+}
+
+// TestUIViewer checks that a viewer sees plugins but no control that would
+// change them, and that requests forged from the viewer's own page are
+// refused by the API.
+func TestUIViewer(t *testing.T) {
+	d := startDaemon(t, t.TempDir())
+	alice := d.user(t, "alice", "analyst")
+	victor := d.user(t, "victor", "viewer")
+	if r := d.upload(t, alice, "echo", "plugins/testdata/echo"); r.Status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	d.upload(t, alice, "echo", "plugins/testdata/echo")
+	d.must(t, http.StatusOK, "PUT", "/v1/plugins/echo/schedule", alice, []byte(`{"cron":"@daily","timezone":"UTC"}`))
+	d.must(t, http.StatusOK, "POST", "/v1/plugins/echo/invoke", alice, []byte("hi"))
+
+	b := newBrowser(t, d)
+	b.signIn(victor)
+	b.waitFor("the echo row", `document.querySelector('table.plugins tbody tr')`)
+	if b.exists("#new-plugin") {
+		t.Errorf("a viewer sees the new-plugin button")
+	}
+	if nav := b.text("#nav"); strings.Contains(nav, "Audit") || strings.Contains(nav, "Users") {
+		t.Errorf("a viewer's navigation offers %q", nav)
+	}
+	mutating := map[string]string{
+		"run":      "#run-button, #run-input",
+		"versions": "button[data-version], #drop-zone, #wasm-file",
+		"schedule": "#sched-save, #sched-cron, .sched-form",
+		"settings": "#settings-save, table.config button",
+		"grant":    "#grant-save, .grant-form",
+		"owner":    "#transfer-to, .transfer-form, button.danger",
+	}
+	for tab, sel := range mutating {
+		b.open("#/plugins/echo/" + tab)
+		b.waitFor("the "+tab+" tab", `document.querySelector('#tab-`+tab+`[aria-current="page"]') && document.querySelector('.tab-body h2')`)
+		if b.exists(sel) {
+			t.Errorf("a viewer sees %s on the %s tab", sel, tab)
+		}
+		if n := b.count(".tab-body button"); n > 0 {
+			t.Errorf("a viewer sees %d buttons on the %s tab: %s", n, tab, b.text(".tab-body"))
+		}
+	}
+	if !b.exists(`#history tbody tr`) {
+		b.open("#/plugins/echo/history")
+		b.waitFor("history", `document.querySelector('#history tbody tr')`)
+	}
+	b.open("#/audit")
+	b.waitText("main", "Only an admin")
+
+	// Forged requests from the viewer's page, with the session's CSRF token:
+	// the role still forbids them.
+	forged := []struct{ method, path, body string }{
+		{"POST", "/v1/plugins/echo/invoke", "x"},
+		{"PATCH", "/v1/plugins/echo", `{"current_version":1}`},
+		{"PUT", "/v1/plugins/echo/schedule", `{"cron":"* * * * *"}`},
+		{"DELETE", "/v1/plugins/echo/schedule", ""},
+		{"PUT", "/v1/plugins/echo/grant", `{"capabilities":["kv"],"tenants":[],"allowed_hosts":[]}`},
+		{"POST", "/v1/plugins/echo/versions", "\x00asm"},
+		{"DELETE", "/v1/plugins/echo", ""},
+		{"POST", "/v1/users", `{"name":"mallory","role":"admin"}`},
+	}
+	for _, f := range forged {
+		status := eval[int](b, fmt.Sprintf(`(async()=>{
+			const s = await (await fetch('/v1/session')).json();
+			const r = await fetch(%s, {method: %s, body: %s || undefined, headers: {'X-Lhk-CSRF': s.csrf_token, 'Content-Type': 'application/json'}});
+			return r.status })()`, jsString(f.path), jsString(f.method), jsString(f.body)))
+		if status != http.StatusForbidden {
+			t.Errorf("viewer %s %s = %d, want 403", f.method, f.path, status)
+		}
+	}
+	var p struct {
+		CurrentVersion int `json:"current_version"`
+		Schedule       *struct{ Cron string }
+	}
+	if err := jsonUnmarshal(d.must(t, http.StatusOK, "GET", "/v1/plugins/echo", alice, nil).Body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.CurrentVersion != 2 || p.Schedule == nil || p.Schedule.Cron != "@daily" {
+		t.Errorf("the forged requests changed echo: %+v", p)
+	}
+
+	// Japanese: the switch is remembered and sets lang.
+	b.choose("#lang", "日本語")
+	b.waitText("#nav", "プラグイン")
+	b.do("reload", chromedp.Reload())
+	b.waitFor("Japanese after reload", `document.documentElement.lang === 'ja' && document.getElementById('nav').textContent.includes('実行履歴')`)
+	b.open("#/plugins/echo/versions")
+	b.waitText("main", "アップロードした人")
+	b.checkLabels("versions (ja)")
+	b.checkNoLeak(victor)
+	b.checkClean()
+}
+
+// TestUICSRF checks that state-changing requests need the page's CSRF token:
+// a request with the cookie and without the header is refused, whether sent
+// by a client, by the page itself, or by a page of another origin on the
+// same site (SameSite does not stop those) or on another site.
+func TestUICSRF(t *testing.T) {
+	d := startDaemon(t, t.TempDir())
+	alice := d.user(t, "alice", "analyst")
+	if r := d.upload(t, alice, "echo", "plugins/testdata/echo"); r.Status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	runs := func() int {
+		t.Helper()
+		var l struct{ Invocations []any }
+		if err := jsonUnmarshal(d.must(t, http.StatusOK, "GET", "/v1/invocations?plugin=echo", alice, nil).Body, &l); err != nil {
+			t.Fatal(err)
+		}
+		return len(l.Invocations)
+	}
+
+	// A client with the cookie: refused without the header, served with it.
+	req, _ := http.NewRequest("POST", d.URL+"/v1/session", nil)
+	req.Header.Set("Authorization", "Bearer "+alice)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("sign in: %v %v", err, res)
+	}
+	var s struct {
+		CSRF string `json:"csrf_token"`
+	}
+	if err := jsonDecodeReader(res.Body, &s); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cookie := res.Cookies()[0]
+	invoke := func(csrf string) int {
+		req, _ := http.NewRequest("POST", d.URL+"/v1/plugins/echo/invoke", strings.NewReader("x"))
+		req.AddCookie(cookie)
+		if csrf != "" {
+			req.Header.Set("X-Lhk-CSRF", csrf)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := invoke(""); got != http.StatusForbidden {
+		t.Errorf("POST with the cookie, without the CSRF header = %d, want 403", got)
+	}
+	if got := invoke("0123"); got != http.StatusForbidden {
+		t.Errorf("POST with a wrong CSRF header = %d, want 403", got)
+	}
+	if got := invoke(s.CSRF); got != http.StatusOK {
+		t.Errorf("POST with the CSRF header = %d, want 200", got)
+	}
+	before := runs()
+
+	// The signed-in page itself, without the header.
+	b := newBrowser(t, d)
+	b.signIn(alice)
+	if status := eval[int](b, `fetch('/v1/plugins/echo/invoke', {method: 'POST', body: 'x'}).then(r => r.status)`); status != http.StatusForbidden {
+		t.Errorf("the page's own POST without the header = %d, want 403", status)
+	}
+
+	// Pages of other origins: one on the same site (another port of
+	// 127.0.0.1: the cookie is sent), one on another site (localhost: it is not).
+	_, port, _ := strings.Cut(strings.TrimPrefix(d.URL, "http://"), ":")
+	target := d.URL + "/v1/plugins/echo/invoke"
+	evil := httptestServer(t, `<!doctype html><title>evil</title>
+<form id=f method=post enctype=text/plain action="`+target+`"><input name=x value=y></form>
+<script>
+fetch("`+target+`", {method: "POST", credentials: "include", mode: "no-cors", body: "evil"})
+  .finally(() => document.getElementById("f").submit());
+</script>`)
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		url := strings.Replace(evil, "127.0.0.1", host, 1)
+		b.do("open the attacker's page on "+host, chromedp.Navigate(url))
+		b.waitFor("the forged form's answer", `location.port === `+jsString(port))
+		if body := b.text("body"); !strings.Contains(body, "forbidden") && !strings.Contains(body, "unauthorized") {
+			t.Errorf("the form from %s got %q, want a refusal", host, body)
+		}
+	}
+	if after := runs(); after != before {
+		t.Errorf("forged requests ran echo %d times", after-before)
+	}
+	// The refused cross-site requests were not the page's: it still works.
+	b.do("back to the UI", chromedp.Navigate(d.URL+"/ui/#/plugins/echo/run"))
+	b.waitFor("the run form", `document.getElementById('run-button')`)
+	b.fill("#run-input", "legit")
+	b.click("#run-button")
+	b.waitFor("the ok run", `document.querySelector('#run-result .status-ok')`)
+	if after := runs(); after != before+1 {
+		t.Errorf("%d new runs, want the page's one", after-before)
+	}
+	b.checkNoLeak(alice)
+}
+
+// TestUIAdmin is an admin's round: add a user and see the token once, change
+// a role, widen a plugin's grant until nothing is missing, transfer it, read
+// the audit log, sign out.
+func TestUIAdmin(t *testing.T) {
+	d := startDaemon(t, t.TempDir())
+	alice := d.user(t, "alice", "analyst")
+	if r := d.upload(t, alice, "counter", "plugins/testdata/kvcounter"); r.Status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	b := newBrowser(t, d)
+	b.signIn(d.Admin)
+
+	b.open("#/users")
+	b.fill("#user-name", "carol")
+	b.click("form.user-form button[type=submit]")
+	b.waitFor("carol's token", `document.querySelector('#new-token code.token')`)
+	token := b.text("#new-token code.token")
+	me := d.must(t, http.StatusOK, "GET", "/v1/users/me", token, nil).JSON(t)
+	if me["name"] != "carol" || me["role"] != "analyst" {
+		t.Fatalf("the shown token is %v", me)
+	}
+	b.checkLabels("users")
+	b.shot("users")
+	b.choose(`select[aria-label="Role of carol"]`, "viewer")
+	b.click(`tr:has(select[aria-label="Role of carol"]) button.small`)
+	b.waitFor("carol saved", `document.getElementById('notices').textContent.includes('carol')`)
+	if role := d.must(t, http.StatusOK, "GET", "/v1/users/me", token, nil).JSON(t)["role"]; role != "viewer" {
+		t.Errorf("carol's role %v, want viewer", role)
+	}
+
+	// The grant: the module needs kv, which is missing, until the admin grants it.
+	b.open("#/plugins/counter/grant")
+	b.waitFor("required capabilities", `document.querySelector('#caps-required .cap-missing')`)
+	if w := b.text("p.warn"); !strings.Contains(w, "kv") {
+		t.Errorf("missing-capability warning %q", w)
+	}
+	b.checkLabels("grant")
+	b.click("#cap-kv")
+	b.fill("#grant-tenants-input", "acme")
+	b.click("#grant-save")
+	b.waitFor("kv granted", `document.querySelector('#caps-required .cap-ok') && !document.querySelector('p.warn')`)
+	b.waitText("#grant-caps", "kv")
+	b.open("#/plugins/counter/run")
+	b.click("#run-button")
+	b.waitFor("the counter ran", `document.querySelector('#run-result .status-ok')`)
+	b.waitText("#run-result pre.output", `"count": 1`)
+	b.waitText("#run-result table.logs", "counter is now 1")
+
+	// Transfer: refused to a viewer with the API's reason, done to an analyst.
+	d.user(t, "dave", "analyst")
+	b.open("#/plugins/counter/owner")
+	b.fill("#transfer-to", "carol")
+	b.click(".transfer-form button.primary")
+	b.click(".transfer-form button.primary") // the confirmation
+	b.waitText(".transfer-form .error", "viewer")
+	b.fill("#transfer-to", "dave")
+	b.click(".transfer-form button.primary")
+	b.click(".transfer-form button.primary")
+	b.waitText("#owner-name", "dave")
+
+	// The audit log has all of it, with the actor.
+	b.open("#/audit")
+	b.waitFor("audit entries", `document.querySelector('table.audit tbody tr')`)
+	log := b.text("table.audit")
+	for _, want := range []string{"session.create", "user.create", "user.update", "grant.set", "plugin.transfer"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the audit log lacks %s", want)
+		}
+	}
+	b.fill("#audit-target", "plugin/counter")
+	b.waitFor("filtered audit", `[...document.querySelectorAll('table.audit tbody tr')].every(r => r.textContent.includes('plugin/counter'))`)
+	b.shot("audit")
+	b.signOut()
+	es := d.must(t, http.StatusOK, "GET", "/v1/audit?actor=admin&target=user/admin", d.Admin, nil).Body
+	if !strings.Contains(string(es), "session.delete") {
+		t.Errorf("signing out was not audited: %s", es)
+	}
+	b.checkNoLeak(d.Admin, token, alice)
+	b.checkClean()
+}

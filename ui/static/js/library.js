@@ -81,7 +81,7 @@ export async function renderReport(ctx, tenant, id) {
     h('div', { class: 'page-head' }, h('div', {},
       h('p', { class: 'crumbs' }, h('a', { href: route(['reports'], { tenant }), text: t('nav.reports') }), ' / '),
       h('h1', { tabindex: -1, text: r.title || r.id }),
-      h('p', { class: 'muted', text: t('lib.reportMeta', { tenant: r.tenant, plugin: r.plugin, author: r.author, time: fmtTime(r.created_at) }) })),
+      h('p', { class: 'muted', text: [r.tenant, r.plugin ? t('lib.byPlugin', { plugin: r.plugin, author: r.author }) : r.author, fmtTime(r.created_at)].filter(Boolean).join(' · ') })),
     h('p', { class: 'downloads' },
       h('a', { href: query('/v1/reports/' + enc(id) + '/download', { tenant, format: 'md' }), download: '', text: t('lib.downloadMd') }), ' · ',
       h('a', { href: query('/v1/reports/' + enc(id) + '/download', { tenant, format: 'html' }), download: '', text: t('lib.downloadHtml') }))),
