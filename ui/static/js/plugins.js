@@ -5,7 +5,7 @@
 // plugins and runs.
 import { api, query, enc } from './api.js';
 import { t } from './i18n.js';
-import { h, clear, field, select, route, fmtTime, fmtRelative, statusBadge, sparkline, debounce, errorBox } from './dom.js';
+import { h, clear, field, select, route, fmtTime, fmtRelative, fmtDuration, statusBadge, sparkline, debounce, errorBox } from './dom.js';
 import { uploadZone } from './upload.js';
 
 export const PAGE = 50;
@@ -117,7 +117,8 @@ function row(p) {
   }
   const last = s.last
     ? h('td', {}, h('a', { href: route(['invocations', s.last.id]), 'aria-label': t('plugins.lastRunLink', { status: t('status.' + s.last.status) }) }, statusBadge(s.last.status)),
-      ' ', h('time', { datetime: s.last.started_at, title: fmtTime(s.last.started_at), text: fmtRelative(s.last.started_at) }))
+      ' ', h('time', { datetime: s.last.started_at, title: fmtTime(s.last.started_at), text: fmtRelative(s.last.started_at) }),
+      s.last.status === 'running' || s.last.status === 'skipped' ? null : h('span', { class: 'muted' }, ' · ', fmtDuration(s.last.duration_ms)))
     : h('td', { class: 'muted', text: t('plugins.never') });
   return h('tr', {},
     nameCell,
