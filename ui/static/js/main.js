@@ -59,7 +59,7 @@ function renderAccount() {
   const langSel = h('select', { id: 'lang', 'aria-label': t('nav.language'), on: { change: async e => {
     await loadLang(e.target.value);
     renderChrome();
-    if (me) route(); else showSignIn();
+    if (me) route(true); else showSignIn();
   } } });
   for (const [l, name] of LANGS) langSel.append(h('option', { value: l, text: name, selected: l === lang() }));
   box.append(langSel);
@@ -110,7 +110,7 @@ function showSignIn(message) {
       const s = await api('POST', '/v1/session', { headers: { Authorization: 'Bearer ' + token }, signIn: true });
       input.value = '';
       signedIn(s);
-      route();
+      route(true);
     } catch (err) {
       status.append(errorBox(err.status === 401 ? { message: t('signin.bad') } : err));
       input.focus();
@@ -139,10 +139,13 @@ async function signOut() {
 
 // route renders the page the hash names. A page gets a context with the user,
 // the query parameters and a signal aborted when the user moves on.
-async function route() {
+async function route(initial) {
   if (!me) return;
+  if (location.hash && !location.hash.startsWith('#/')) {
+    if (!initial) return; // an in-page anchor such as the skip link
+    history.replaceState(null, '', '#/');
+  }
   const { path, params } = currentPath();
-  if (location.hash && !location.hash.startsWith('#/')) return; // an in-page anchor
   if (routeCtl) routeCtl.abort();
   routeCtl = new AbortController();
   const ctx = {
@@ -184,7 +187,7 @@ async function boot() {
   try {
     const s = await api('GET', '/v1/session', { signIn: true });
     signedIn(s);
-    route();
+    route(true);
   } catch {
     showSignIn();
   }
