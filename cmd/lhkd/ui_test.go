@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/lhk-soc/lhk/internal/wasmtest"
 )
 
@@ -288,6 +289,25 @@ func TestUIViewer(t *testing.T) {
 	b.open("#/audit")
 	b.waitText("main", "Only an admin")
 
+	// The keyboard: Tab first reaches the skip link, which moves focus to
+	// the content; "/" on the list jumps to the search box.
+	b.open("#/plugins")
+	b.do("reload", chromedp.Reload())
+	b.waitFor("the list", `document.querySelector('table.plugins tbody tr')`)
+	b.do("tab", chromedp.KeyEvent(kb.Tab))
+	if id := eval[string](b, `document.activeElement.id`); id != "skip" {
+		t.Errorf("the first Tab stop is %q, want the skip link", id)
+	}
+	b.do("enter", chromedp.KeyEvent(kb.Enter))
+	b.waitFor("focus on the content", `document.activeElement.id === 'main' && location.hash.startsWith('#/plugins')`)
+	b.do("slash", chromedp.KeyEvent("/"))
+	b.waitFor("the search box focused", `document.activeElement.id === 'plugin-search'`)
+	// (DevTools sends the key's character as its own event, which the page's
+	// preventDefault on keydown cannot stop as a real key press's is; so type
+	// the filter afresh.)
+	b.fill("#plugin-search", "ech")
+	b.waitFor("the filtered list", `location.hash.includes('q=ech') && document.querySelectorAll('table.plugins tbody tr').length === 1`)
+
 	// Forged requests from the viewer's page, with the session's CSRF token:
 	// the role still forbids them.
 	forged := []struct{ method, path, body string }{
@@ -455,7 +475,7 @@ func TestUIAdmin(t *testing.T) {
 	b.shot("users")
 	b.choose(`select[aria-label="Role of carol"]`, "viewer")
 	b.click(`tr:has(select[aria-label="Role of carol"]) button.small`)
-	b.waitFor("carol saved", `document.getElementById('notices').textContent.includes('carol')`)
+	b.waitText("#notices", "Saved carol")
 	if role := d.must(t, http.StatusOK, "GET", "/v1/users/me", token, nil).JSON(t)["role"]; role != "viewer" {
 		t.Errorf("carol's role %v, want viewer", role)
 	}

@@ -230,7 +230,10 @@ export function confirmButton(label, confirmLabel, action, cls = 'danger') {
   const reset = () => { wrap.replaceChildren(first); first.focus(); };
   first.addEventListener('click', () => { wrap.replaceChildren(yes, ' ', no); yes.focus(); });
   no.addEventListener('click', reset);
-  yes.addEventListener('click', async () => { yes.disabled = true; try { await action(); } finally { yes.disabled = false; } });
+  yes.addEventListener('click', async () => {
+    yes.disabled = true;
+    try { await action(); } finally { yes.disabled = false; if (wrap.isConnected) reset(); }
+  });
   wrap.append(first);
   return wrap;
 }

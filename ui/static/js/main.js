@@ -173,6 +173,12 @@ async function route(initial) {
 
 setUnauthorizedHandler(() => showSignIn(t('signin.expired')));
 
+// The skip link moves focus to the content without changing the route.
+document.getElementById('skip').addEventListener('click', e => {
+  e.preventDefault();
+  main.focus();
+});
+
 async function boot() {
   try {
     await loadLang();
