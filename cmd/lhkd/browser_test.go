@@ -50,7 +50,7 @@ func chromiumPath() (string, error) {
 // browser is one headless Chromium with one tab, and what the tab did: every
 // URL it requested, and every script error or policy violation it reported.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	d   *testDaemon
 
@@ -61,7 +61,7 @@ type browser struct {
 }
 
 // newBrowser starts Chromium for a test, at a laptop's window size.
-func newBrowser(t *testing.T, d *testDaemon) *browser {
+func newBrowser(t testing.TB, d *testDaemon) *browser {
 	t.Helper()
 	path, err := chromiumPath()
 	if err != nil {
@@ -281,7 +281,7 @@ func (b *browser) requested() []string {
 }
 
 // writeModule writes a built plugin to a .wasm file for the file input.
-func writeModule(t *testing.T, wasm []byte, name string) string {
+func writeModule(t testing.TB, wasm []byte, name string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, wasm, 0o600); err != nil {
@@ -378,7 +378,7 @@ func jsonDecodeReader(r io.Reader, v any) error { return json.NewDecoder(r).Deco
 
 // httptestServer serves one HTML page on another port of 127.0.0.1 (an
 // attacker's page, in the tests) and returns its URL.
-func httptestServer(t *testing.T, page string) string {
+func httptestServer(t testing.TB, page string) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -109,6 +109,7 @@ func seedUIVolume(tb testing.TB, d *daemon) string {
 // history pages on uiBenchPlugins plugins and uiBenchRuns invocations, one
 // client at a time, against GET /healthz in the same run (x-healthz is the
 // ratio). Every request goes through lhkd's HTTP server with a bearer token.
+// With Chromium on the machine it also times the UI itself (benchBrowser).
 //
 //	go test -run '^$' -bench UIPluginList -benchtime=200x ./cmd/lhkd/
 func BenchmarkUIPluginList(b *testing.B) {
@@ -155,8 +156,13 @@ func BenchmarkUIPluginList(b *testing.B) {
 		{"history-trigger-status", "/v1/invocations?limit=50&trigger=webhook&status=timeout"},
 		{"history-rare-plugin-status", "/v1/invocations?limit=50&plugin=ioc-0996&status=error"},
 		{"invocation", "/v1/invocations/" + deep},
+		{"browser", ""},
 	}
 	for _, c := range cases {
+		if c.name == "browser" {
+			benchBrowser(b, d)
+			continue
+		}
 		b.Run(c.name, func(b *testing.B) {
 			get(b, c.path) // warm
 			bytes := 0
@@ -174,4 +180,68 @@ func BenchmarkUIPluginList(b *testing.B) {
 			b.ReportMetric(float64(bytes)/1024, "KiB/resp")
 		})
 	}
+}
+
+// pageTimer is run in the page (through DevTools, which the CSP allows): it
+// does one user action, then resolves with the milliseconds until the page
+// shows the result and has painted a frame. ready() says the result is shown.
+const pageTimer = `(async (act, ready) => {
+	const t0 = performance.now();
+	act();
+	await new Promise(res => {
+		if (ready()) return res();
+		const mo = new MutationObserver(() => { if (ready()) { mo.disconnect(); res(); } });
+		mo.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+	});
+	await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+	return performance.now() - t0;
+})`
+
+// benchBrowser measures the UI itself in headless Chromium, when there is
+// one: paging the plugin list (50 plugins with summaries a page) and
+// filtering a plugin's history, from the click to the painted result, and
+// the main thread's long tasks (over 50 ms, which a user feels as a stall)
+// during all of it.
+func benchBrowser(b *testing.B, d *daemon) {
+	if _, err := chromiumPath(); err != nil {
+		b.Logf("no browser, no browser figures: %v", err)
+		return
+	}
+	br := newBrowser(b, &testDaemon{URL: d.URL(), Admin: adminToken})
+	br.signIn(adminToken)
+	br.waitFor("the first page", `document.querySelectorAll('table.plugins tbody tr').length === 50`)
+	eval[bool](br, `(window.__long = [], new PerformanceObserver(l => window.__long.push(...l.getEntries().map(e => e.duration))).observe({type: 'longtask'}), true)`)
+	run := func(name, act, ready string) {
+		b.Run("browser-"+name, func(b *testing.B) {
+			total := 0.0
+			for range b.N {
+				total += eval[float64](br, pageTimer+`(() => { `+act+` }, () => `+ready+`)`)
+			}
+			b.ReportMetric(total/float64(b.N), "ms/action")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+	// Next and Previous in turn: each is a page of 50 with summaries.
+	run("list-page", `const next = document.querySelector('.pager button:last-child');
+		window.__from = document.querySelector('p.count').textContent;
+		(next.disabled ? document.querySelector('.pager button:first-child') : (document.querySelector('p.count').textContent.includes('Plugins 51') ? document.querySelector('.pager button:first-child') : next)).click();`,
+		`document.querySelector('p.count').textContent !== window.__from && document.querySelector('.results').getAttribute('aria-busy') === 'false'`)
+	br.open("#/plugins/report-0000/history")
+	br.waitFor("the history", `document.querySelectorAll('#history tbody tr').length === 50`)
+	run("history-filter", `const s = document.getElementById('filter-status');
+		window.__want = s.value === 'timeout' ? 'error' : 'timeout';
+		s.value = window.__want; s.dispatchEvent(new Event('change'));`,
+		`document.querySelector('#history tbody tr') && [...document.querySelectorAll('#history tbody tr')].every(r => r.dataset.status === window.__want) && document.getElementById('history').getAttribute('aria-busy') === 'false'`)
+	b.Run("browser-long-tasks", func(b *testing.B) {
+		long := eval[[]float64](br, `window.__long`)
+		worst := 0.0
+		for _, l := range long {
+			worst = max(worst, l)
+		}
+		for range b.N {
+		}
+		b.ReportMetric(float64(len(long)), "long-tasks")
+		b.ReportMetric(worst, "longest-ms")
+		b.ReportMetric(0, "ns/op")
+	})
 }
