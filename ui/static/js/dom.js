@@ -117,21 +117,41 @@ export function fmtTime(iso, timeZone, schedule = false) {
   if (!iso) return '—';
   const d = new Date(iso);
   if (isNaN(d)) return String(iso);
-  const opts = { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
-  if (schedule) opts.weekday = 'short';
-  else opts.second = '2-digit';
-  if (timeZone) { opts.timeZone = timeZone; opts.timeZoneName = 'short'; }
   try {
-    return new Intl.DateTimeFormat(lang(), opts).format(d);
+    return dateFormat(timeZone || '', schedule).format(d);
   } catch {
     return d.toISOString();
   }
 }
 
+// Formatters are costly to build (a list page formats hundreds of times), so
+// they are kept by language, timezone and kind.
+const formats = new Map();
+
+function dateFormat(timeZone, schedule) {
+  const key = lang() + '|' + timeZone + '|' + schedule;
+  let f = formats.get(key);
+  if (!f) {
+    const opts = { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    if (schedule) opts.weekday = 'short';
+    else opts.second = '2-digit';
+    if (timeZone) { opts.timeZone = timeZone; opts.timeZoneName = 'short'; }
+    f = new Intl.DateTimeFormat(lang(), opts);
+    formats.set(key, f);
+  }
+  return f;
+}
+
+function cached(key, make) {
+  let f = formats.get(key);
+  if (!f) { f = make(); formats.set(key, f); }
+  return f;
+}
+
 export function fmtRelative(iso) {
   if (!iso) return '';
   const sec = (new Date(iso).getTime() - Date.now()) / 1000;
-  const rtf = new Intl.RelativeTimeFormat(lang(), { numeric: 'auto' });
+  const rtf = cached('rel|' + lang(), () => new Intl.RelativeTimeFormat(lang(), { numeric: 'auto' }));
   const abs = Math.abs(sec);
   if (abs < 60) return rtf.format(Math.round(sec), 'second');
   if (abs < 3600) return rtf.format(Math.round(sec / 60), 'minute');
@@ -155,7 +175,7 @@ export function fmtBytes(n) {
 }
 
 export function fmtNumber(n) {
-  return new Intl.NumberFormat(lang()).format(n);
+  return cached('num|' + lang(), () => new Intl.NumberFormat(lang())).format(n);
 }
 
 // statusBadge shows an invocation status in words and colour.
