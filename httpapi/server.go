@@ -1,6 +1,7 @@
 // Package httpapi serves lhk's HTTP API (v1) on echo: plugins and their versions,
-// grants and schedules, invocations, users, the audit log and webhooks. It is the
-// only package that imports echo. Routes, statuses and JSON shapes follow
+// grants and schedules, invocations, users, the audit log and webhooks, and the
+// web UI's sessions and files (package ui). It is the only package that imports
+// echo. Routes, statuses and JSON shapes follow
 // DESIGN.md; the OpenAPI document served at /v1/openapi.json describes them all.
 package httpapi
 

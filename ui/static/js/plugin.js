@@ -179,7 +179,9 @@ function scheduleTab(ctx, p, box, perm, refresh) {
     box.append(h('p', {}, t('sched.current'), ' ', h('code', { text: s.cron }), ' ', s.timezone, ' — ',
       s.enabled ? t('sched.enabled') : t('sched.disabled'),
       s.updated_by ? ' · ' + t('sched.updatedBy', { user: s.updated_by, time: fmtTime(s.updated_at) }) : ''));
-    if (s.enabled && p.next_runs && p.next_runs.length) box.append(nextList(p.next_runs, s.timezone, 'sched-next-saved'));
+    if (s.enabled && p.next_runs && p.next_runs.length) {
+      box.append(h('p', { class: 'muted', text: t('sched.nextSaved') }), nextList(p.next_runs, s.timezone, 'sched-next-saved'));
+    }
   } else {
     box.append(h('p', { class: 'muted', text: t('plugins.noSchedule') }));
   }
