@@ -31,7 +31,7 @@ const Prefix = "/ui/"
 // images and requests from lhkd only, no inline script or style, no plugins,
 // frames only from lhkd (the sandboxed report view), and no framing of the UI
 // by other sites.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
 	"connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 //go:embed static

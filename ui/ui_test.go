@@ -82,7 +82,7 @@ func TestCSP(t *testing.T) {
 			t.Errorf("CSP lacks %s", want)
 		}
 	}
-	for _, bad := range []string{"unsafe-inline", "unsafe-eval", "*", "http:", "https:"} {
+	for _, bad := range []string{"unsafe-inline", "unsafe-eval", "*", "http:", "https:", "data:"} {
 		if strings.Contains(CSP, bad) {
 			t.Errorf("CSP allows %s", bad)
 		}

@@ -14,7 +14,7 @@ export async function render(ctx) {
   const { me, params, main } = ctx;
   ctx.title(t('nav.plugins'));
   let q = params.get('q') || '';
-  let owner = params.get('owner') || '';
+  let owner = params.get('owner') === me.name ? me.name : '';
   let offset = Math.max(0, parseInt(params.get('offset') || '0', 10) || 0);
 
   const search = h('input', { type: 'search', id: 'plugin-search', value: q, autocomplete: 'off', placeholder: t('plugins.searchPlaceholder') });
