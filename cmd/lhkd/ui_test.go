@@ -492,6 +492,7 @@ func TestUIAdmin(t *testing.T) {
 	b.click("#grant-save")
 	b.waitFor("kv granted", `document.querySelector('#caps-required .cap-ok') && !document.querySelector('p.warn')`)
 	b.waitText("#grant-caps", "kv")
+	b.shot("grant")
 	b.open("#/plugins/counter/run")
 	b.click("#run-button")
 	b.waitFor("the counter ran", `document.querySelector('#run-result .status-ok')`)

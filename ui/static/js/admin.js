@@ -94,7 +94,7 @@ export async function renderUsers(ctx) {
     const th = (k) => h('th', { scope: 'col', text: t(k) });
     return h('table', { class: 'users' },
       h('caption', { class: 'sr-only', text: t('nav.users') }),
-      h('thead', {}, h('tr', {}, th('users.name'), th('users.role'), th('users.ceiling'), th('lib.created'), h('td'))),
+      h('thead', {}, h('tr', {}, th('users.name'), th('users.role'), th('users.ceiling'), th('lib.created'), h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: t('common.actions') })))),
       h('tbody', {}, users.map(u => userRow(u))));
   }
   function userRow(u) {

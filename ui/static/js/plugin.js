@@ -163,7 +163,7 @@ function versionsTab(ctx, p, box, perm, refresh) {
   });
   box.append(h('table', { class: 'versions' },
     h('caption', { class: 'sr-only', text: t('tab.versions') }),
-    h('thead', {}, h('tr', {}, th('ver.version'), th('ver.sha256'), th('ver.size'), th('ver.uploadedBy'), th('ver.uploadedAt'), h('td'))),
+    h('thead', {}, h('tr', {}, th('ver.version'), th('ver.sha256'), th('ver.size'), th('ver.uploadedBy'), th('ver.uploadedAt'), h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: t('common.actions') })))),
     h('tbody', {}, rows)));
   if (perm.change) {
     box.append(h('h3', { text: t('ver.upload') }), uploadZone({ name: () => p.name, done: refresh }));
