@@ -60,8 +60,10 @@ type browser struct {
 	problems  []string                     // exceptions, CSP violations, console errors
 }
 
-// newBrowser starts Chromium for a test, at a laptop's window size.
-func newBrowser(t testing.TB, d *testDaemon) *browser {
+// needBrowser returns Chromium's path, or skips the test (fails it when
+// LHK_TEST_BROWSER=1) when there is none. Tests call it first, before they
+// start a daemon for nothing.
+func needBrowser(t testing.TB) string {
 	t.Helper()
 	path, err := chromiumPath()
 	if err != nil {
@@ -70,6 +72,13 @@ func newBrowser(t testing.TB, d *testDaemon) *browser {
 		}
 		t.Skipf("skipping the browser test: %v (set LHK_TEST_BROWSER=1 to fail instead)", err)
 	}
+	return path
+}
+
+// newBrowser starts Chromium for a test, at a laptop's window size.
+func newBrowser(t testing.TB, d *testDaemon) *browser {
+	t.Helper()
+	path := needBrowser(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // CI containers run as root
@@ -90,7 +99,7 @@ func newBrowser(t testing.TB, d *testDaemon) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start %s: %v", path, err)
 	}
-	err = chromedp.Listen(ctx, func(ev any) {
+	err := chromedp.Listen(ctx, func(ev any) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		switch ev := ev.(type) {

@@ -26,6 +26,7 @@ func TestUIScreenshots(t *testing.T) {
 	if os.Getenv("LHK_UPDATE_SCREENSHOTS") != "1" {
 		t.Skip("set LHK_UPDATE_SCREENSHOTS=1 to regenerate docs/img/ui-*.png")
 	}
+	needBrowser(t)
 	root, err := wasmtest.RepoRoot()
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 // the file input, upload a broken version by dropping it, see it fail, roll
 // back, run it, schedule it (after a bad spec), read and filter the history.
 func TestUIAnalyst(t *testing.T) {
+	needBrowser(t)
 	d := startDaemon(t, t.TempDir())
 	alice := d.user(t, "alice", "analyst")
 	b := newBrowser(t, d)
@@ -153,6 +154,7 @@ const xss = `<script>window.__pwned='script'</script><img src=x onerror="window.
 // TestUISafe checks that plugin output, stored strings, report HTML and ticket
 // text are shown without running script, with nothing reported by the CSP.
 func TestUISafe(t *testing.T) {
+	needBrowser(t)
 	d := startDaemon(t, t.TempDir())
 	alice := d.user(t, "alice", "analyst")
 	if r := d.upload(t, alice, "echo", "plugins/testdata/echo"); r.Status != http.StatusCreated {
@@ -245,6 +247,7 @@ func TestUISafe(t *testing.T) {
 // change them, and that requests forged from the viewer's own page are
 // refused by the API.
 func TestUIViewer(t *testing.T) {
+	needBrowser(t)
 	d := startDaemon(t, t.TempDir())
 	alice := d.user(t, "alice", "analyst")
 	victor := d.user(t, "victor", "viewer")
@@ -357,6 +360,7 @@ func TestUIViewer(t *testing.T) {
 // by a client, by the page itself, or by a page of another origin on the
 // same site (SameSite does not stop those) or on another site.
 func TestUICSRF(t *testing.T) {
+	needBrowser(t)
 	d := startDaemon(t, t.TempDir())
 	alice := d.user(t, "alice", "analyst")
 	if r := d.upload(t, alice, "echo", "plugins/testdata/echo"); r.Status != http.StatusCreated {
@@ -454,6 +458,7 @@ fetch("`+target+`", {method: "POST", credentials: "include", mode: "no-cors", bo
 // a role, widen a plugin's grant until nothing is missing, transfer it, read
 // the audit log, sign out.
 func TestUIAdmin(t *testing.T) {
+	needBrowser(t)
 	d := startDaemon(t, t.TempDir())
 	alice := d.user(t, "alice", "analyst")
 	if r := d.upload(t, alice, "counter", "plugins/testdata/kvcounter"); r.Status != http.StatusCreated {
