@@ -126,6 +126,7 @@ func (s *Server) listInvocations(c echo.Context) error {
 		Status:  c.QueryParam("status"),
 		Caller:  c.QueryParam("caller"),
 		Before:  c.QueryParam("before"),
+		Brief:   true,
 	}
 	var err error
 	if f.Limit, err = intParam(c, "limit", 50, 1000); err != nil {

@@ -2,11 +2,12 @@ package httpapi
 
 import (
 	"encoding/json"
-
-	"github.com/lhk-soc/lhk"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/lhk-soc/lhk"
 )
 
 // TestOpenAPICoversRoutes fails when a registered route is missing from
@@ -16,7 +17,10 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		OpenAPI string                                `json:"openapi"`
 		Paths   map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	srv := New(Config{Functions: []lhk.HostFunction{{Name: "logs_search", Capability: lhk.CapLogsRead}, {Name: "kv_get", Capability: lhk.CapKV}}})
+	srv := New(Config{
+		Functions: []lhk.HostFunction{{Name: "logs_search", Capability: lhk.CapLogsRead}, {Name: "kv_get", Capability: lhk.CapKV}},
+		UI:        http.NotFoundHandler(),
+	})
 	if err := json.Unmarshal(srv.doc, &doc); err != nil {
 		t.Fatalf("openapi.json does not parse: %v", err)
 	}

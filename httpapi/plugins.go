@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -11,21 +14,59 @@ import (
 )
 
 // pluginJSON is a plugin as the API shows it: the stored plugin plus the next
-// scheduled runs.
+// scheduled runs, the capabilities its current version requires and those
+// its grant is missing, and, in listings asked for it, a summary of its
+// recent runs.
 type pluginJSON struct {
 	*lhk.Plugin
-	NextRuns []time.Time `json:"next_runs,omitempty"`
+	NextRuns             []time.Time    `json:"next_runs,omitempty"`
+	CapabilitiesRequired []string       `json:"capabilities_required"`
+	CapabilitiesMissing  []string       `json:"capabilities_missing"`
+	Summary              *pluginSummary `json:"summary,omitempty"`
 }
 
 func (s *Server) pluginView(p *lhk.Plugin) pluginJSON {
-	v := pluginJSON{Plugin: p}
+	v := pluginJSON{Plugin: p, CapabilitiesRequired: []string{}, CapabilitiesMissing: []string{}}
 	if p.Versions == nil {
 		p.Versions = []lhk.Version{}
 	}
 	if p.Schedule != nil && p.Schedule.Enabled {
 		v.NextRuns, _ = s.cfg.Scheduler.Next(*p.Schedule, time.Now(), 5)
 	}
+	if cur := p.Current(); cur != nil {
+		v.CapabilitiesRequired = s.requiredCapabilities(cur.Imports)
+		for _, c := range v.CapabilitiesRequired {
+			if !p.Grant.Allows(c) {
+				v.CapabilitiesMissing = append(v.CapabilitiesMissing, c)
+			}
+		}
+	}
 	return v
+}
+
+// capabilityOf maps each host function's import name to its capability.
+func capabilityOf(fs []lhk.HostFunction) map[string]string {
+	m := make(map[string]string, len(fs))
+	for _, f := range fs {
+		m[f.Name] = f.Capability
+	}
+	return m
+}
+
+// requiredCapabilities are the capabilities a module's lhk imports need,
+// sorted, as the runtime reported them at upload.
+func (s *Server) requiredCapabilities(imports []lhk.Import) []string {
+	caps := []string{}
+	for _, im := range imports {
+		if im.Module != lhk.HostModule {
+			continue
+		}
+		if c := s.names[im.Name]; c != "" {
+			caps = append(caps, c)
+		}
+	}
+	slices.Sort(caps)
+	return slices.Compact(caps)
 }
 
 // canChange reports whether u may change plugin p: its owner or an admin.
@@ -132,24 +173,117 @@ func (s *Server) uploadVersion(c echo.Context) error {
 	})
 }
 
+// Plugin listings: at most maxPlugins a page, maxSummaryPlugins with
+// summaries (each costs one indexed query), summaryRuns runs in a summary.
+const (
+	maxPlugins        = 1000
+	maxSummaryPlugins = 200
+	summaryRuns       = 20
+)
+
+// pluginListJSON is the answer of GET /v1/plugins.
+type pluginListJSON struct {
+	Plugins []pluginJSON `json:"plugins"`
+	Offset  int          `json:"offset"`
+	Limit   int          `json:"limit"`
+	// HasMore says the next page (offset+limit) holds more plugins.
+	HasMore bool `json:"has_more"`
+}
+
+// listPlugins pages plugins by name, filtered by owner and a substring of the
+// name (q); summary=true adds each plugin's recent runs.
 func (s *Server) listPlugins(c echo.Context) error {
-	f := lhk.PluginFilter{Owner: c.QueryParam("owner")}
+	f := lhk.PluginFilter{Owner: c.QueryParam("owner"), Query: c.QueryParam("q")}
+	summary := c.QueryParam("summary") == "true"
+	maxLimit := maxPlugins
+	if summary {
+		maxLimit = maxSummaryPlugins
+	}
 	var err error
-	if f.Limit, err = intParam(c, "limit", 100, 1000); err != nil {
+	if f.Limit, err = intParam(c, "limit", 100, maxLimit); err != nil {
 		return err
+	}
+	if f.Limit == 0 {
+		f.Limit = 100
 	}
 	if f.Offset, err = intParam(c, "offset", 0, 1<<30); err != nil {
 		return err
 	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether there is a next page
 	ps, err := s.cfg.Plugins.Plugins(ctxOf(c), f)
 	if err != nil {
 		return err
 	}
-	out := make([]pluginJSON, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, s.pluginView(p))
+	out := pluginListJSON{Plugins: make([]pluginJSON, 0, len(ps)), Offset: f.Offset, Limit: limit}
+	if len(ps) > limit {
+		ps, out.HasMore = ps[:limit], true
 	}
-	return c.JSON(http.StatusOK, map[string]any{"plugins": out})
+	for _, p := range ps {
+		out.Plugins = append(out.Plugins, s.pluginView(p))
+	}
+	if summary {
+		if err := s.summarizeAll(ctxOf(c), out.Plugins); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// summaryWorkers bounds the summaries read at once: SQLite's read pool
+// serves them in parallel, which halves a page's time on two cores.
+const summaryWorkers = 4
+
+// summarizeAll fills in the summary of every plugin in ps.
+func (s *Server) summarizeAll(ctx context.Context, ps []pluginJSON) error {
+	errs := make([]error, len(ps))
+	sem := make(chan struct{}, summaryWorkers)
+	var wg sync.WaitGroup
+	for i := range ps {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ps[i].Summary, errs[i] = s.summarize(ctx, ps[i].Name)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// pluginSummary is what the plugin list shows of a plugin's history.
+type pluginSummary struct {
+	// Last is the newest run, nil when it never ran.
+	Last *runJSON `json:"last"`
+	// Recent are up to summaryRuns newest runs, oldest first, for a sparkline.
+	Recent []runJSON `json:"recent"`
+}
+
+// runJSON is one run in a summary; only the last one names its id.
+type runJSON struct {
+	ID         string    `json:"id,omitempty"`
+	Status     string    `json:"status"`
+	Trigger    string    `json:"trigger"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMS float64   `json:"duration_ms"`
+}
+
+// summarize reads a plugin's newest runs without their output and logs: one
+// query on the (plugin, started_at) index.
+func (s *Server) summarize(ctx context.Context, plugin string) (*pluginSummary, error) {
+	invs, err := s.cfg.Invocations.Invocations(ctx, lhk.InvocationFilter{Plugin: plugin, Limit: summaryRuns, Brief: true})
+	if err != nil {
+		return nil, err
+	}
+	sum := &pluginSummary{Recent: make([]runJSON, len(invs))}
+	for i, inv := range invs {
+		sum.Recent[len(invs)-1-i] = runJSON{Status: inv.Status, Trigger: inv.Trigger, StartedAt: inv.StartedAt, DurationMS: inv.DurationMS}
+	}
+	if len(invs) > 0 {
+		last := sum.Recent[len(invs)-1]
+		last.ID = invs[0].ID
+		sum.Last = &last
+	}
+	return sum, nil
 }
 
 func (s *Server) getPlugin(c echo.Context) error {

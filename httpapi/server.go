@@ -1,6 +1,7 @@
 // Package httpapi serves lhk's HTTP API (v1) on echo: plugins and their versions,
-// grants and schedules, invocations, users, the audit log and webhooks. It is the
-// only package that imports echo. Routes, statuses and JSON shapes follow
+// grants and schedules, invocations, users, the audit log and webhooks, and the
+// web UI's sessions and files (package ui). It is the only package that imports
+// echo. Routes, statuses and JSON shapes follow
 // DESIGN.md; the OpenAPI document served at /v1/openapi.json describes them all.
 package httpapi
 
@@ -55,6 +56,13 @@ type Config struct {
 	// ObserveRequest, when set, is told of every request: its method, route
 	// template ("unmatched" for a 404 without a route), status and duration.
 	ObserveRequest func(method, route string, status int, d time.Duration)
+	// Sessions keeps the web UI's sessions. When nil they live in this
+	// process's memory: fine for one lhkd, not for replicas sharing a registry.
+	Sessions lhk.SessionStore
+	// SessionTTL is how long a session lasts (default DefaultSessionTTL).
+	SessionTTL time.Duration
+	// UI, when set, serves the web UI under /ui/; / and /ui redirect there.
+	UI http.Handler
 }
 
 // Server is the HTTP API.
@@ -65,15 +73,19 @@ type Server struct {
 	authMu    sync.Mutex
 	authCache map[string]authEntry
 
-	hooks *replayGuard
-	doc   []byte // the OpenAPI document, with a path per library operation
+	hooks    *replayGuard
+	sessions lhk.SessionStore
+	doc      []byte // the OpenAPI document, with a path per library operation
+	names    map[string]string
 
 	routesOnce sync.Once
 	routes     map[string]bool // registered route templates, for the access log
 }
 
+// authEntry is a cached token or session lookup.
 type authEntry struct {
 	user    *lhk.User
+	session *lhk.Session
 	expires time.Time
 }
 
@@ -98,7 +110,14 @@ func New(cfg Config) *Server {
 	if cfg.Forget == nil {
 		cfg.Forget = func(string) {}
 	}
-	s := &Server{cfg: cfg, authCache: make(map[string]authEntry), hooks: newReplayGuard()}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	s := &Server{cfg: cfg, authCache: make(map[string]authEntry), hooks: newReplayGuard(), sessions: cfg.Sessions}
+	if s.sessions == nil {
+		s.sessions = newMemSessions(cfg.Audit)
+	}
+	s.names = capabilityOf(cfg.Functions)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -111,6 +130,9 @@ func New(cfg Config) *Server {
 	e.GET("/metrics", s.metrics)
 	e.GET("/v1/openapi.json", s.openAPI)
 	e.POST("/hooks/:name", s.hook)
+	if cfg.UI != nil {
+		s.mountUI(e, cfg.UI)
+	}
 
 	v1 := e.Group("/v1", s.authenticate)
 	v1.GET("/plugins", s.listPlugins)
@@ -133,6 +155,9 @@ func New(cfg Config) *Server {
 	v1.PATCH("/users/:name", s.patchUser)
 	v1.POST("/users/:name/token", s.newToken)
 	v1.GET("/audit", s.listAudit)
+	v1.POST("/session", s.createSession)
+	v1.GET("/session", s.getSession)
+	v1.DELETE("/session", s.deleteSession)
 	s.registerSystems(v1)
 	s.doc = s.openAPIDocument()
 	return s
@@ -268,27 +293,42 @@ func (s *Server) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 
 type userKey struct{}
 
-// authenticate resolves the bearer token to a user or answers 401.
+// authenticate resolves the bearer token, or else the web UI's session
+// cookie (session.go), to a user, or answers 401.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		auth := c.Request().Header.Get(echo.HeaderAuthorization)
-		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || strings.TrimSpace(token) == "" {
+		var (
+			u   *lhk.User
+			via authVia
+			err error
+		)
+		if auth := c.Request().Header.Get(echo.HeaderAuthorization); auth != "" {
+			token, ok := strings.CutPrefix(auth, "Bearer ")
+			if !ok || strings.TrimSpace(token) == "" {
+				return lhk.Errorf(lhk.EUNAUTHORIZED, "malformed Authorization header: send Authorization: Bearer <token>")
+			}
+			via.bearerHash = lhk.TokenHash(strings.TrimSpace(token))
+			if u, err = s.userByTokenHash(ctxOf(c), via.bearerHash); err != nil {
+				return err
+			}
+		} else if ck, cerr := c.Cookie(SessionCookie); cerr == nil && ck.Value != "" {
+			via.sessionID = ck.Value
+			if u, via.session, err = s.sessionUser(c, ck.Value); err != nil {
+				return err
+			}
+		} else {
 			return lhk.Errorf(lhk.EUNAUTHORIZED, "missing bearer token: send Authorization: Bearer <token>")
 		}
-		u, err := s.userByToken(c.Request().Context(), strings.TrimSpace(token))
-		if err != nil {
-			return err
-		}
-		ctx := lhk.NewContextWithActor(c.Request().Context(), u.Name)
+		ctx := lhk.NewContextWithActor(ctxOf(c), u.Name)
 		ctx = context.WithValue(ctx, userKey{}, u)
+		ctx = context.WithValue(ctx, authViaKey{}, via)
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}
 }
 
-func (s *Server) userByToken(ctx context.Context, token string) (*lhk.User, error) {
-	hash := lhk.TokenHash(token)
+// userByTokenHash finds the user of a token by its hash, through the cache.
+func (s *Server) userByTokenHash(ctx context.Context, hash string) (*lhk.User, error) {
 	now := time.Now()
 	s.authMu.Lock()
 	e, ok := s.authCache[hash]
@@ -302,13 +342,18 @@ func (s *Server) userByToken(ctx context.Context, token string) (*lhk.User, erro
 	} else if err != nil {
 		return nil, err
 	}
+	s.cacheAuth(hash, authEntry{user: u, expires: now.Add(authTTL)})
+	return u, nil
+}
+
+// cacheAuth remembers a lookup for authTTL.
+func (s *Server) cacheAuth(key string, e authEntry) {
 	s.authMu.Lock()
 	if len(s.authCache) > 10_000 {
 		clear(s.authCache)
 	}
-	s.authCache[hash] = authEntry{user: u, expires: now.Add(authTTL)}
+	s.authCache[key] = e
 	s.authMu.Unlock()
-	return u, nil
 }
 
 // forgetUsers drops cached token lookups after a user or token changed.
@@ -324,6 +369,12 @@ func currentUser(c echo.Context) *lhk.User {
 }
 
 func ctxOf(c echo.Context) context.Context { return c.Request().Context() }
+
+// jsonString encodes v as compact JSON text.
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
 
 // bindJSON decodes a bounded JSON body strictly: unknown fields are an error.
 func bindJSON(c echo.Context, v any) error {

@@ -33,6 +33,7 @@ func (s *Server) registerSystems(v1 *echo.Group) {
 	v1.GET("/reports", s.listReports)
 	v1.GET("/reports/:id", s.getReport)
 	v1.GET("/reports/:id/download", s.downloadReport)
+	v1.GET("/reports/:id/view", s.viewReport)
 	v1.GET("/tickets", s.listTickets)
 	v1.GET("/tickets/:id", s.getTicket)
 	v1.GET("/assets", s.listAssets)

@@ -21,6 +21,8 @@ type testDaemon struct {
 	URL   string
 	Admin string // admin token
 	stop  func()
+	// stderr is lhkd's log (startDaemon only).
+	stderr *lockedBuffer
 }
 
 const adminToken = "lhk_test_admin_token"
@@ -61,7 +63,7 @@ func startDaemon(t *testing.T, dir string, extra ...string) *testDaemon {
 		t.Fatalf("lhkd did not listen within a minute\n%s", stderr.String())
 	}
 	var once sync.Once
-	d := &testDaemon{URL: url, Admin: adminToken}
+	d := &testDaemon{URL: url, Admin: adminToken, stderr: &stderr}
 	d.stop = func() {
 		once.Do(func() {
 			cancel()

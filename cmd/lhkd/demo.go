@@ -393,6 +393,7 @@ func printDemo(w io.Writer, d *daemon, cfg config, st *demoState) {
 	span := fmt.Sprintf(`"from":"%s","to":"%s"`, from.Format(time.RFC3339), to.Format(time.RFC3339))
 	fmt.Fprintf(w, `
 Demo users: admin (token %s), alice the analyst (%s), victor the viewer (lhk_demo_victor).
+Web UI: %s/ (sign in with one of those tokens)
 Try:
   export LHK=%s TOKEN=%s
   # free text: the encoded PowerShell of the attack (the same in globex finds nothing)
@@ -404,7 +405,7 @@ Try:
   curl -s -H "Authorization: Bearer $TOKEN" --data 'Callback to 198.51.100.23 and hxxp://bad.example.org/x' $LHK/v1/plugins/ioc-extract/invoke
   # what cron ran
   curl -s -H "Authorization: Bearer $TOKEN" "$LHK/v1/invocations?trigger=cron&limit=5"
-`, cfg.AdminToken, demoAliceToken, url, demoAliceToken, span, demodata.Story.PatientZeroHost, span)
+`, cfg.AdminToken, demoAliceToken, url, url, demoAliceToken, span, demodata.Story.PatientZeroHost, span)
 	if slices.Contains(st.plugins, "endpoint-triage") {
 		fmt.Fprintf(w, `  # triage the first victim's host around the attack
   curl -s -H "Authorization: Bearer $TOKEN" -d '{"tenant":"acme","host":"%s","time":"%s","window_minutes":120}' $LHK/v1/plugins/endpoint-triage/invoke

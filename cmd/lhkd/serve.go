@@ -25,6 +25,7 @@ import (
 	"github.com/lhk-soc/lhk/systems/endpoints"
 	"github.com/lhk-soc/lhk/systems/notify"
 	"github.com/lhk-soc/lhk/trigger/cron"
+	"github.com/lhk-soc/lhk/ui"
 )
 
 // daemon is one running lhkd: its stores, runtime, scheduler and HTTP server.
@@ -123,6 +124,8 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 		Ready:          d.ready,
 		Metrics:        d.mainMetrics(cfg),
 		ObserveRequest: d.metrics.ObserveRequest,
+		Sessions:       d.db,
+		UI:             ui.Handler(),
 	})
 	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		d.close(context.Background())

@@ -20,6 +20,7 @@ import (
 type registryStore interface {
 	lhk.Registry
 	lhk.WebhookStore
+	lhk.SessionStore
 }
 
 // logStore is a logs backend lhkd can close.
