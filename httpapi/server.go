@@ -56,6 +56,9 @@ type Config struct {
 	// ObserveRequest, when set, is told of every request: its method, route
 	// template ("unmatched" for a 404 without a route), status and duration.
 	ObserveRequest func(method, route string, status int, d time.Duration)
+	// Deliveries, when set, remembers webhook deliveries for the replay
+	// guard, shared by every replica; nil keeps them in this process's memory.
+	Deliveries lhk.DeliveryGuard
 	// Sessions keeps the web UI's sessions. When nil they live in this
 	// process's memory: fine for one lhkd, not for replicas sharing a registry.
 	Sessions lhk.SessionStore

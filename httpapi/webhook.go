@@ -84,7 +84,15 @@ func (s *Server) hook(c echo.Context) error {
 	if !hmac.Equal([]byte(sig), []byte(Sign(secret, ts, body))) {
 		return denied
 	}
-	if !s.hooks.first(name+" "+sig, now) {
+	first := false
+	if s.cfg.Deliveries != nil {
+		if first, err = s.cfg.Deliveries.FirstDelivery(ctxOf(c), name, sig, now, 2*webhookSkew); err != nil {
+			return err
+		}
+	} else {
+		first = s.hooks.first(name+" "+sig, now)
+	}
+	if !first {
 		return lhk.Errorf(lhk.ECONFLICT, "this delivery was already received (same timestamp and signature)")
 	}
 	ctx := lhk.NewContextWithActor(ctxOf(c), "webhook")

@@ -2,18 +2,21 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/lhk-soc/lhk/httpapi"
 	"github.com/lhk-soc/lhk/internal/pgdb"
 	"github.com/lhk-soc/lhk/internal/wasmtest"
 )
@@ -174,6 +177,62 @@ func TestReplicas(t *testing.T) {
 			t.Fatalf("ticket create answered %v", tk)
 		}
 		c.must(t, http.StatusOK, "POST", "/v1/tickets/get", c.Admin, []byte(fmt.Sprintf(`{"tenant":"acme","id":%q}`, id)))
+	})
+
+	t.Run("WebhookReplayRefusedOnAnotherReplica", func(t *testing.T) {
+		secret := a.must(t, http.StatusOK, "POST", "/v1/plugins/echo/webhook", alice, nil).JSON(t)["secret"].(string)
+		body := []byte(`{"alert":"once"}`)
+		ts := time.Now().Unix()
+		deliver := func(r *replica) int {
+			req, _ := http.NewRequest("POST", r.URL+"/hooks/echo", bytes.NewReader(body))
+			req.Header.Set(httpapi.HeaderTimestamp, strconv.FormatInt(ts, 10))
+			req.Header.Set(httpapi.HeaderSignature, httpapi.Sign(secret, ts, body))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}
+		if got := deliver(b); got != http.StatusOK {
+			t.Fatalf("first delivery to replica-b = %d", got)
+		}
+		for _, r := range []*replica{a, c} {
+			if got := deliver(r); got != http.StatusConflict {
+				t.Fatalf("the same delivery replayed to %s = %d, want 409", r.name, got)
+			}
+		}
+	})
+
+	t.Run("SessionOnEveryReplica", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", a.URL+"/v1/session", nil)
+		req.Header.Set("Authorization", "Bearer "+alice)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != http.StatusCreated {
+			t.Fatalf("sign in on replica-a: %v %v", err, res)
+		}
+		res.Body.Close()
+		cookies := res.Cookies()
+		if len(cookies) == 0 {
+			t.Fatal("no session cookie")
+		}
+		who := func(r *replica) int {
+			req, _ := http.NewRequest("GET", r.URL+"/v1/session", nil)
+			for _, ck := range cookies {
+				req.AddCookie(ck)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}
+		for _, r := range all {
+			if got := who(r); got != http.StatusOK {
+				t.Fatalf("the session opened on replica-a answers %d on %s", got, r.name)
+			}
+		}
 	})
 
 	t.Run("ScheduleReachesEveryReplica", func(t *testing.T) {

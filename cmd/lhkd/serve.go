@@ -125,6 +125,7 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 		Metrics:        d.mainMetrics(cfg),
 		ObserveRequest: d.metrics.ObserveRequest,
 		Sessions:       d.db,
+		Deliveries:     deliveryGuard(d.db),
 		UI:             ui.Handler(),
 	})
 	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {

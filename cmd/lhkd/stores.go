@@ -108,3 +108,12 @@ func (d *daemon) openPostgres(ctx context.Context, cfg config) error {
 	d.state = state
 	return nil
 }
+
+// deliveryGuard returns the registry's shared webhook replay guard, or nil
+// (each process remembers deliveries itself) when it has none.
+func deliveryGuard(r registryStore) lhk.DeliveryGuard {
+	if g, ok := r.(lhk.DeliveryGuard); ok {
+		return g
+	}
+	return nil
+}

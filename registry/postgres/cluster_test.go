@@ -321,8 +321,8 @@ func TestOpenConcurrently(t *testing.T) {
 		Scan(&migrations, &newest); err != nil {
 		t.Fatal(err)
 	}
-	if migrations != 3 || newest != 3 {
-		t.Errorf("%d registry migrations recorded up to version %d, want 3 up to 3", migrations, newest)
+	if migrations != 4 || newest != 4 {
+		t.Errorf("%d registry migrations recorded up to version %d, want 4 up to 4", migrations, newest)
 	}
 	db := openTest(t, key)
 	defer db.Close()

@@ -127,6 +127,8 @@ type DB struct {
 	closeOnce sync.Once
 
 	lastPrune atomic.Int64 // Unix nanoseconds of the last prune of cron_claims
+	// lastDeliveryPrune is the same for webhook_deliveries.
+	lastDeliveryPrune atomic.Int64
 
 	// beforeCommit, when set by tests, runs inside every audited write
 	// transaction just before COMMIT; an error aborts the transaction.
