@@ -3,11 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
 
 // Audit appends an entry for a mutation made outside this store (a webhook
@@ -15,22 +15,11 @@ import (
 // Detail to {}; Action is required and Detail must be JSON. The caller keeps
 // secrets out of Detail.
 func (db *DB) Audit(ctx context.Context, e lhk.AuditEntry) error {
-	if e.Action == "" {
-		return lhk.Errorf(lhk.EINVALID, "audit entry without action")
+	e, err := rule.NewAuditEntry(ctx, e, db.now)
+	if err != nil {
+		return err
 	}
-	if e.Actor == "" {
-		e.Actor = lhk.ActorFromContext(ctx)
-	}
-	if e.Time.IsZero() {
-		e.Time = db.now()
-	}
-	if e.Detail == "" {
-		e.Detail = "{}"
-	}
-	if !json.Valid([]byte(e.Detail)) {
-		return lhk.Errorf(lhk.EINVALID, "audit detail of %s is not JSON", e.Action)
-	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO audit (time, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
 			e.Time.UnixNano(), e.Actor, e.Action, e.Target, e.Detail)
 		return err
@@ -45,7 +34,7 @@ func (db *DB) Audit(ctx context.Context, e lhk.AuditEntry) error {
 // equality; Before pages to entries with a smaller id. Limit defaults to
 // DefaultLimit and is capped at MaxLimit.
 func (db *DB) AuditEntries(ctx context.Context, f lhk.AuditFilter) ([]*lhk.AuditEntry, error) {
-	limit, err := clampLimit(f.Limit)
+	limit, err := rule.ClampLimit(f.Limit)
 	if err != nil {
 		return nil, err
 	}

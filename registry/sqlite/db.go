@@ -38,13 +38,13 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"time"
 
 	"github.com/lhk-soc/lhk"
 	"github.com/lhk-soc/lhk/internal/sqlitedb"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
 
 var _ lhk.Registry = (*DB)(nil)
@@ -55,8 +55,8 @@ const BusyTimeout = 5 * time.Second
 
 // Listing limits for Invocations and AuditEntries.
 const (
-	DefaultLimit = 50   // used when a filter's Limit is zero
-	MaxLimit     = 1000 // larger limits are lowered to this
+	DefaultLimit = rule.DefaultLimit // used when a filter's Limit is zero
+	MaxLimit     = rule.MaxLimit     // larger limits are lowered to this
 )
 
 //go:embed migrations/*.sql
@@ -125,52 +125,16 @@ func storeErr(err error) error { return sqlitedb.MapError(err, "registry") }
 // audit writes one audit entry in tx. detail is encoded as compact JSON; it
 // must never hold a token, a token hash or a secret.
 func (db *DB) audit(ctx context.Context, tx *sql.Tx, now time.Time, action, target string, detail any) error {
-	b, err := json.Marshal(detail)
+	d, err := rule.EncodeDetail(detail)
 	if err != nil {
-		return fmt.Errorf("encode audit detail: %w", err)
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO audit (time, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-		now.UnixNano(), lhk.ActorFromContext(ctx), action, target, string(b)); err != nil {
+		now.UnixNano(), lhk.ActorFromContext(ctx), action, target, d); err != nil {
 		return fmt.Errorf("write audit entry %s: %w", action, err)
 	}
 	return nil
 }
 
-// change is an audit detail for one field: its old and new value.
-type change struct {
-	From any `json:"from"`
-	To   any `json:"to"`
-}
-
 // fromNano turns stored Unix nanoseconds back into a UTC time.
 func fromNano(ns int64) time.Time { return time.Unix(0, ns).UTC() }
-
-// encodeJSON marshals v for a JSON column.
-func encodeJSON(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
-}
-
-// clampLimit applies DefaultLimit and MaxLimit.
-func clampLimit(n int) (int, error) {
-	switch {
-	case n < 0:
-		return 0, lhk.Errorf(lhk.EINVALID, "limit must not be negative, got %d", n)
-	case n == 0:
-		return DefaultLimit, nil
-	case n > MaxLimit:
-		return MaxLimit, nil
-	}
-	return n, nil
-}
-
-// nonNil returns s, or an empty slice when s is nil, so JSON shows [] not null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}

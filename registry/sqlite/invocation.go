@@ -9,16 +9,8 @@ import (
 	"strings"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
-
-// validStatus reports whether s is one of the invocation statuses.
-func validStatus(s string) bool {
-	switch s {
-	case lhk.StatusRunning, lhk.StatusOK, lhk.StatusError, lhk.StatusTimeout, lhk.StatusSkipped:
-		return true
-	}
-	return false
-}
 
 // PutInvocations inserts or replaces records by id, all in one transaction:
 // the runtime writes a running record first and the final one later. It is
@@ -30,17 +22,8 @@ func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error 
 	if len(invs) == 0 {
 		return nil
 	}
-	for _, inv := range invs {
-		switch {
-		case inv == nil:
-			return lhk.Errorf(lhk.EINVALID, "nil invocation")
-		case inv.ID == "":
-			return lhk.Errorf(lhk.EINVALID, "invocation without id")
-		case inv.Plugin == "":
-			return lhk.Errorf(lhk.EINVALID, "invocation %q without plugin", inv.ID)
-		case !validStatus(inv.Status):
-			return lhk.Errorf(lhk.EINVALID, "invocation %q: unknown status %q", inv.ID, inv.Status)
-		}
+	if err := rule.CheckInvocations(invs, nil); err != nil {
+		return err
 	}
 	now := db.now()
 	err := db.write(ctx, func(tx *sql.Tx) error {
@@ -62,7 +45,7 @@ func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error 
 			if started.IsZero() {
 				started = now
 			}
-			logs, err := encodeJSON(nonNil(inv.Logs))
+			logs, err := rule.EncodeJSON(rule.NonNil(inv.Logs))
 			if err != nil {
 				return fmt.Errorf("encode logs of %q: %w", inv.ID, err)
 			}
@@ -105,7 +88,7 @@ func scanInvocation(row interface{ Scan(...any) error }) (*lhk.Invocation, error
 	if err := json.Unmarshal([]byte(logs), &inv.Logs); err != nil {
 		return nil, fmt.Errorf("decode logs of invocation %q: %w", inv.ID, err)
 	}
-	inv.Logs = nonNil(inv.Logs)
+	inv.Logs = rule.NonNil(inv.Logs)
 	return &inv, nil
 }
 
@@ -113,7 +96,7 @@ func scanInvocation(row interface{ Scan(...any) error }) (*lhk.Invocation, error
 func (db *DB) Invocation(ctx context.Context, id string) (*lhk.Invocation, error) {
 	inv, err := scanInvocation(db.rdb.QueryRowContext(ctx, "SELECT "+invocationColumns+" FROM invocations WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "invocation %q not found", id)
+		return nil, rule.InvocationNotFound(id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get invocation %q: %w", id, storeErr(err))
@@ -128,7 +111,7 @@ func (db *DB) Invocation(ctx context.Context, id string) (*lhk.Invocation, error
 // order, than the invocation with that id; an unknown Before is EINVALID.
 // Limit defaults to DefaultLimit and is capped at MaxLimit.
 func (db *DB) Invocations(ctx context.Context, f lhk.InvocationFilter) ([]*lhk.Invocation, error) {
-	limit, err := clampLimit(f.Limit)
+	limit, err := rule.ClampLimit(f.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +133,7 @@ func (db *DB) Invocations(ctx context.Context, f lhk.InvocationFilter) ([]*lhk.I
 			var started int64
 			err := tx.QueryRowContext(ctx, "SELECT started_at FROM invocations WHERE id = ?", f.Before).Scan(&started)
 			if errors.Is(err, sql.ErrNoRows) {
-				return lhk.Errorf(lhk.EINVALID, "before: invocation %q not found", f.Before)
+				return rule.BeforeNotFound(f.Before)
 			}
 			if err != nil {
 				return err

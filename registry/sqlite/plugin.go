@@ -2,25 +2,16 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
-
-// maxEntrypoint bounds an entrypoint's name in bytes.
-const maxEntrypoint = 256
-
-// pluginTarget is the audit target of a plugin.
-func pluginTarget(name string) string { return "plugin/" + name }
 
 // CreateVersion stores wasm as the next version of v.Plugin and makes it
 // current. When the plugin does not exist it is created with owner (who must
@@ -29,34 +20,11 @@ func pluginTarget(name string) string { return "plugin/" + name }
 // defaults to the actor. A non-empty v.SHA256 that does not match wasm is
 // EINVALID. Concurrent uploads get distinct consecutive numbers.
 func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, owner string) (*lhk.Plugin, error) {
-	if v == nil {
-		return nil, lhk.Errorf(lhk.EINVALID, "no version given")
-	}
-	name := v.Plugin
-	if err := lhk.ValidatePluginName(name); err != nil {
+	up, err := rule.NewUpload(ctx, v, wasm)
+	if err != nil {
 		return nil, err
 	}
-	if len(wasm) == 0 {
-		return nil, lhk.Errorf(lhk.EINVALID, "plugin %q: empty module", name)
-	}
-	sum := sha256.Sum256(wasm)
-	sha := hex.EncodeToString(sum[:])
-	if v.SHA256 != "" && !strings.EqualFold(v.SHA256, sha) {
-		return nil, lhk.Errorf(lhk.EINVALID, "plugin %q: sha256 %s does not match the module (%s)", name, v.SHA256, sha)
-	}
-	uploader := v.UploadedBy
-	if uploader == "" {
-		uploader = lhk.ActorFromContext(ctx)
-	}
-	imports, err := encodeJSON(nonNil(v.Imports))
-	if err != nil {
-		return nil, fmt.Errorf("create version of %q: %w", name, err)
-	}
-	exports, err := encodeJSON(nonNil(v.Exports))
-	if err != nil {
-		return nil, fmt.Errorf("create version of %q: %w", name, err)
-	}
-
+	name := up.Plugin
 	now := db.now()
 	var (
 		p      *lhk.Plugin
@@ -80,7 +48,7 @@ func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, ow
 		if _, err := tx.ExecContext(ctx, `INSERT INTO versions
 			(plugin, number, sha256, size, uploaded_by, uploaded_at, imports, exports)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			name, number, sha, len(wasm), uploader, now.UnixNano(), imports, exports); err != nil {
+			name, number, up.SHA256, up.Size, up.Uploader, now.UnixNano(), up.Imports, up.Exports); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO version_wasm (plugin, number, wasm) VALUES (?, ?, ?)",
@@ -91,9 +59,7 @@ func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, ow
 			number, now.UnixNano(), name); err != nil {
 			return err
 		}
-		if err := db.audit(ctx, tx, now, "version.create", pluginTarget(name), map[string]any{
-			"version": number, "sha256": sha, "size": len(wasm),
-		}); err != nil {
+		if err := db.audit(ctx, tx, now, "version.create", rule.PluginTarget(name), up.Detail(number)); err != nil {
 			return err
 		}
 		p, err = getPlugin(ctx, tx, name)
@@ -102,24 +68,19 @@ func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, ow
 	if err != nil {
 		return nil, fmt.Errorf("create version of %q: %w", name, err)
 	}
-	v.Plugin = name
-	v.Number = number
-	v.SHA256 = sha
-	v.Size = int64(len(wasm))
-	v.UploadedBy = uploader
-	v.UploadedAt = now
+	up.Fill(v, number, now)
 	return p, nil
 }
 
 // createPlugin inserts a new plugin without versions and audits plugin.create.
 func (db *DB) createPlugin(ctx context.Context, tx *sql.Tx, now time.Time, name, owner string) error {
-	if owner == "" {
-		return lhk.Errorf(lhk.EINVALID, "plugin %q: a new plugin needs an owner", name)
+	if err := rule.CheckNewPlugin(name, owner); err != nil {
+		return err
 	}
 	if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE name = ?", owner); err != nil {
 		return err
 	} else if !ok {
-		return lhk.Errorf(lhk.ENOTFOUND, "owner: user %q not found", owner)
+		return rule.OwnerNotFound(owner)
 	}
 	l := lhk.DefaultLimits
 	if _, err := tx.ExecContext(ctx, `INSERT INTO plugins
@@ -127,11 +88,11 @@ func (db *DB) createPlugin(ctx context.Context, tx *sql.Tx, now time.Time, name,
 		 max_output_bytes, max_log_lines, concurrency, current_version, grant_json, created_at, updated_at)
 		VALUES (?, ?, '', ?, '{}', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
 		name, owner, lhk.DefaultEntrypoint, l.TimeoutMS, l.MemoryMB, l.MaxInputBytes, l.MaxOutputBytes,
-		l.MaxLogLines, l.Concurrency, `{"capabilities":[],"tenants":[],"allowed_hosts":[]}`,
+		l.MaxLogLines, l.Concurrency, rule.EmptyGrant,
 		now.UnixNano(), now.UnixNano()); err != nil {
 		return err
 	}
-	return db.audit(ctx, tx, now, "plugin.create", pluginTarget(name), map[string]any{"owner": owner})
+	return db.audit(ctx, tx, now, "plugin.create", rule.PluginTarget(name), rule.PluginCreateDetail(owner))
 }
 
 const pluginColumns = `p.name, p.owner, p.description, p.entrypoint, p.config, p.timeout_ms, p.memory_mb,
@@ -159,13 +120,10 @@ func scanPlugin(row interface{ Scan(...any) error }) (*lhk.Plugin, error) {
 	if err := json.Unmarshal([]byte(config), &p.Config); err != nil {
 		return nil, fmt.Errorf("decode config of plugin %q: %w", p.Name, err)
 	}
-	if p.Config == nil {
-		p.Config = map[string]string{}
-	}
 	if err := json.Unmarshal([]byte(grant), &p.Grant); err != nil {
 		return nil, fmt.Errorf("decode grant of plugin %q: %w", p.Name, err)
 	}
-	p.Grant = normGrant(p.Grant)
+	rule.NormPlugin(&p)
 	p.CreatedAt = fromNano(created)
 	p.UpdatedAt = fromNano(updated)
 	if cron.Valid {
@@ -178,17 +136,7 @@ func scanPlugin(row interface{ Scan(...any) error }) (*lhk.Plugin, error) {
 			UpdatedAt: fromNano(schedUpdated.Int64),
 		}
 	}
-	p.Versions = []lhk.Version{}
 	return &p, nil
-}
-
-// normGrant replaces nil lists with empty ones.
-func normGrant(g lhk.Grant) lhk.Grant {
-	return lhk.Grant{
-		Capabilities: nonNil(g.Capabilities),
-		Tenants:      nonNil(g.Tenants),
-		AllowedHosts: nonNil(g.AllowedHosts),
-	}
 }
 
 const versionColumns = "plugin, number, sha256, size, uploaded_by, uploaded_at, imports, exports"
@@ -210,8 +158,8 @@ func scanVersion(row interface{ Scan(...any) error }) (lhk.Version, error) {
 	if err := json.Unmarshal([]byte(exports), &v.Exports); err != nil {
 		return v, fmt.Errorf("decode exports of %s version %d: %w", v.Plugin, v.Number, err)
 	}
-	v.Imports = nonNil(v.Imports)
-	v.Exports = nonNil(v.Exports)
+	v.Imports = rule.NonNil(v.Imports)
+	v.Exports = rule.NonNil(v.Exports)
 	return v, nil
 }
 
@@ -219,7 +167,7 @@ func scanVersion(row interface{ Scan(...any) error }) (lhk.Version, error) {
 func getPlugin(ctx context.Context, q querier, name string) (*lhk.Plugin, error) {
 	p, err := scanPlugin(q.QueryRowContext(ctx, "SELECT "+pluginColumns+pluginFrom+" WHERE p.name = ?", name))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+		return nil, rule.PluginNotFound(name)
 	}
 	if err != nil {
 		return nil, err
@@ -258,8 +206,8 @@ func (db *DB) Plugin(ctx context.Context, name string) (*lhk.Plugin, error) {
 // (ignoring case); Offset and Limit page (Limit zero means no limit). It runs
 // two queries however many plugins match.
 func (db *DB) Plugins(ctx context.Context, f lhk.PluginFilter) ([]*lhk.Plugin, error) {
-	if f.Offset < 0 || f.Limit < 0 {
-		return nil, lhk.Errorf(lhk.EINVALID, "offset and limit must not be negative")
+	if err := rule.CheckPluginFilter(f); err != nil {
+		return nil, err
 	}
 	// sel selects the names of the listed plugins, in order.
 	var (
@@ -345,39 +293,12 @@ func (db *DB) UpdatePlugin(ctx context.Context, name string, upd lhk.PluginUpdat
 		}
 		now := db.now()
 		n := *old
-		detail := map[string]any{}
-		if upd.Description != nil && *upd.Description != old.Description {
-			detail["description"] = change{old.Description, *upd.Description}
-			n.Description = *upd.Description
-		}
-		if upd.Entrypoint != nil {
-			e := *upd.Entrypoint
-			if e == "" {
-				e = lhk.DefaultEntrypoint
-			}
-			if len(e) > maxEntrypoint {
-				return lhk.Errorf(lhk.EINVALID, "entrypoint longer than %d bytes", maxEntrypoint)
-			}
-			if e != old.Entrypoint {
-				detail["entrypoint"] = change{old.Entrypoint, e}
-				n.Entrypoint = e
-			}
-		}
-		if upd.Config != nil {
-			c := map[string]string{}
-			if *upd.Config != nil {
-				c = maps.Clone(*upd.Config)
-			}
-			if d := configChange(old.Config, c); d != nil {
-				detail["config"] = d
-				n.Config = c
-			}
-		}
-		if err := applyLimits(&n.Limits, upd, detail); err != nil {
+		detail, err := rule.UpdatePlugin(&n, upd)
+		if err != nil {
 			return err
 		}
 		if len(detail) > 0 {
-			cj, err := encodeJSON(n.Config)
+			cj, err := rule.EncodeJSON(n.Config)
 			if err != nil {
 				return err
 			}
@@ -389,20 +310,20 @@ func (db *DB) UpdatePlugin(ctx context.Context, name string, upd lhk.PluginUpdat
 				l.MaxLogLines, l.Concurrency, now.UnixNano(), name); err != nil {
 				return err
 			}
-			if err := db.audit(ctx, tx, now, "plugin.update", pluginTarget(name), detail); err != nil {
+			if err := db.audit(ctx, tx, now, "plugin.update", rule.PluginTarget(name), detail); err != nil {
 				return err
 			}
 		}
 		if upd.CurrentVersion != nil && *upd.CurrentVersion != old.CurrentVersion {
 			to := *upd.CurrentVersion
-			if !hasVersion(old, to) {
-				return lhk.Errorf(lhk.ENOTFOUND, "version %d of plugin %q not found", to, name)
+			if !rule.HasVersion(old, to) {
+				return rule.VersionNotFound(to, name)
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE plugins SET current_version = ?, updated_at = ? WHERE name = ?",
 				to, now.UnixNano(), name); err != nil {
 				return err
 			}
-			if err := db.audit(ctx, tx, now, "plugin.rollback", pluginTarget(name), change{old.CurrentVersion, to}); err != nil {
+			if err := db.audit(ctx, tx, now, "plugin.rollback", rule.PluginTarget(name), rule.Change{From: old.CurrentVersion, To: to}); err != nil {
 				return err
 			}
 		}
@@ -411,13 +332,13 @@ func (db *DB) UpdatePlugin(ctx context.Context, name string, upd lhk.PluginUpdat
 			if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE name = ?", to); err != nil {
 				return err
 			} else if !ok {
-				return lhk.Errorf(lhk.ENOTFOUND, "owner: user %q not found", to)
+				return rule.OwnerNotFound(to)
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE plugins SET owner = ?, updated_at = ? WHERE name = ?",
 				to, now.UnixNano(), name); err != nil {
 				return err
 			}
-			if err := db.audit(ctx, tx, now, "plugin.transfer", pluginTarget(name), change{old.Owner, to}); err != nil {
+			if err := db.audit(ctx, tx, now, "plugin.transfer", rule.PluginTarget(name), rule.Change{From: old.Owner, To: to}); err != nil {
 				return err
 			}
 		}
@@ -428,75 +349,6 @@ func (db *DB) UpdatePlugin(ctx context.Context, name string, upd lhk.PluginUpdat
 		return nil, fmt.Errorf("update plugin %q: %w", name, err)
 	}
 	return p, nil
-}
-
-// hasVersion reports whether p has a version numbered n.
-func hasVersion(p *lhk.Plugin, n int) bool {
-	return slices.ContainsFunc(p.Versions, func(v lhk.Version) bool { return v.Number == n })
-}
-
-// configChange describes a config change by keys only: values may be
-// credentials and never reach the audit log. It returns nil when nothing changed.
-func configChange(old, c map[string]string) map[string][]string {
-	var set, removed []string
-	for k, v := range c {
-		if ov, ok := old[k]; !ok || ov != v {
-			set = append(set, k)
-		}
-	}
-	for k := range old {
-		if _, ok := c[k]; !ok {
-			removed = append(removed, k)
-		}
-	}
-	if len(set) == 0 && len(removed) == 0 {
-		return nil
-	}
-	slices.Sort(set)
-	slices.Sort(removed)
-	return map[string][]string{"set": nonNil(set), "removed": nonNil(removed)}
-}
-
-// applyLimits sets the limits named in upd on l (zero restores the default),
-// validates the result and records each change in detail.
-func applyLimits(l *lhk.Limits, upd lhk.PluginUpdate, detail map[string]any) error {
-	fields := []struct {
-		name string
-		v    *int
-		cur  *int
-		def  int
-	}{
-		{"timeout_ms", upd.TimeoutMS, &l.TimeoutMS, lhk.DefaultLimits.TimeoutMS},
-		{"memory_mb", upd.MemoryMB, &l.MemoryMB, lhk.DefaultLimits.MemoryMB},
-		{"max_input_bytes", upd.MaxInputBytes, &l.MaxInputBytes, lhk.DefaultLimits.MaxInputBytes},
-		{"max_output_bytes", upd.MaxOutputBytes, &l.MaxOutputBytes, lhk.DefaultLimits.MaxOutputBytes},
-		{"max_log_lines", upd.MaxLogLines, &l.MaxLogLines, lhk.DefaultLimits.MaxLogLines},
-		{"concurrency", upd.Concurrency, &l.Concurrency, lhk.DefaultLimits.Concurrency},
-	}
-	var asked lhk.Limits
-	ptrs := []*int{&asked.TimeoutMS, &asked.MemoryMB, &asked.MaxInputBytes, &asked.MaxOutputBytes, &asked.MaxLogLines, &asked.Concurrency}
-	for i, f := range fields {
-		if f.v != nil {
-			*ptrs[i] = *f.v
-		}
-	}
-	if err := asked.Validate(); err != nil {
-		return err
-	}
-	for _, f := range fields {
-		if f.v == nil {
-			continue
-		}
-		to := *f.v
-		if to == 0 {
-			to = f.def
-		}
-		if to != *f.cur {
-			detail[f.name] = change{*f.cur, to}
-			*f.cur = to
-		}
-	}
-	return nil
 }
 
 // DeletePlugin removes a plugin with its versions, grant and schedule; its
@@ -510,7 +362,7 @@ func (db *DB) DeletePlugin(ctx context.Context, name string) error {
 		err := tx.QueryRowContext(ctx, "SELECT owner, (SELECT COUNT(*) FROM versions WHERE plugin = ?) FROM plugins WHERE name = ?",
 			name, name).Scan(&owner, &versions)
 		if errors.Is(err, sql.ErrNoRows) {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+			return rule.PluginNotFound(name)
 		}
 		if err != nil {
 			return err
@@ -520,7 +372,7 @@ func (db *DB) DeletePlugin(ctx context.Context, name string) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM plugins WHERE name = ?", name); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, db.now(), "plugin.delete", pluginTarget(name), map[string]any{"owner": owner, "versions": versions})
+		return db.audit(ctx, tx, db.now(), "plugin.delete", rule.PluginTarget(name), rule.PluginDeleteDetail(owner, versions))
 	})
 	if err != nil {
 		return fmt.Errorf("delete plugin %q: %w", name, err)
@@ -534,7 +386,7 @@ func (db *DB) VersionWasm(ctx context.Context, name string, version int) ([]byte
 	var wasm []byte
 	err := db.rdb.QueryRowContext(ctx, "SELECT wasm FROM version_wasm WHERE plugin = ? AND number = ?", name, version).Scan(&wasm)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "version %d of plugin %q not found", version, name)
+		return nil, rule.VersionNotFound(version, name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read version %d of %q: %w", version, name, storeErr(err))
@@ -549,8 +401,8 @@ func (db *DB) SetGrant(ctx context.Context, name string, g lhk.Grant) error {
 	if err := g.Validate(); err != nil {
 		return err
 	}
-	g = normGrant(g)
-	gj, err := encodeJSON(g)
+	g = rule.NormGrant(g)
+	gj, err := rule.EncodeJSON(g)
 	if err != nil {
 		return fmt.Errorf("set grant of %q: %w", name, err)
 	}
@@ -558,7 +410,7 @@ func (db *DB) SetGrant(ctx context.Context, name string, g lhk.Grant) error {
 		var old string
 		err := tx.QueryRowContext(ctx, "SELECT grant_json FROM plugins WHERE name = ?", name).Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+			return rule.PluginNotFound(name)
 		}
 		if err != nil {
 			return err
@@ -567,7 +419,7 @@ func (db *DB) SetGrant(ctx context.Context, name string, g lhk.Grant) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE plugins SET grant_json = ?, updated_at = ? WHERE name = ?", gj, now.UnixNano(), name); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, now, "grant.set", pluginTarget(name), change{json.RawMessage(old), g})
+		return db.audit(ctx, tx, now, "grant.set", rule.PluginTarget(name), rule.Change{From: json.RawMessage(old), To: g})
 	})
 	if err != nil {
 		return fmt.Errorf("set grant of %q: %w", name, err)
@@ -579,17 +431,15 @@ func (db *DB) SetGrant(ctx context.Context, name string, g lhk.Grant) error {
 // checked by the scheduler (lhk.Scheduler.Validate) before this is called; here
 // an empty spec is EINVALID. UpdatedBy defaults to the actor; UpdatedAt is now.
 func (db *DB) SetSchedule(ctx context.Context, name string, s lhk.Schedule) error {
-	if strings.TrimSpace(s.Cron) == "" {
-		return lhk.Errorf(lhk.EINVALID, "schedule of %q: empty cron spec", name)
+	s, err := rule.NewSchedule(ctx, name, s)
+	if err != nil {
+		return err
 	}
-	if s.UpdatedBy == "" {
-		s.UpdatedBy = lhk.ActorFromContext(ctx)
-	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM plugins WHERE name = ?", name); err != nil {
 			return err
 		} else if !ok {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+			return rule.PluginNotFound(name)
 		}
 		now := db.now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schedules (plugin, cron, timezone, input, enabled, updated_by, updated_at)
@@ -599,9 +449,7 @@ func (db *DB) SetSchedule(ctx context.Context, name string, s lhk.Schedule) erro
 			name, s.Cron, s.Timezone, s.Input, s.Enabled, s.UpdatedBy, now.UnixNano()); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, now, "schedule.set", pluginTarget(name), map[string]any{
-			"cron": s.Cron, "timezone": s.Timezone, "input": s.Input, "enabled": s.Enabled,
-		})
+		return db.audit(ctx, tx, now, "schedule.set", rule.PluginTarget(name), rule.ScheduleSetDetail(s))
 	})
 	if err != nil {
 		return fmt.Errorf("set schedule of %q: %w", name, err)
@@ -616,18 +464,18 @@ func (db *DB) DeleteSchedule(ctx context.Context, name string) error {
 		var cron sql.NullString
 		err := tx.QueryRowContext(ctx, "SELECT s.cron FROM plugins p LEFT JOIN schedules s ON s.plugin = p.name WHERE p.name = ?", name).Scan(&cron)
 		if errors.Is(err, sql.ErrNoRows) {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+			return rule.PluginNotFound(name)
 		}
 		if err != nil {
 			return err
 		}
 		if !cron.Valid {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q has no schedule", name)
+			return rule.ScheduleNotFound(name)
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM schedules WHERE plugin = ?", name); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, db.now(), "schedule.delete", pluginTarget(name), map[string]any{"cron": cron.String})
+		return db.audit(ctx, tx, db.now(), "schedule.delete", rule.PluginTarget(name), rule.ScheduleDeleteDetail(cron.String))
 	})
 	if err != nil {
 		return fmt.Errorf("delete schedule of %q: %w", name, err)

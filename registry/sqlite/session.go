@@ -7,44 +7,30 @@ import (
 	"fmt"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
 
 var _ lhk.SessionStore = (*DB)(nil)
-
-// sessionRef is how the audit log names a session: a prefix of its id's hash,
-// enough to pair session.create with session.delete, useless as a cookie.
-func sessionRef(idHash string) string { return idHash[:min(12, len(idHash))] }
 
 // CreateSession stores s and removes expired sessions in the same
 // transaction. The user must exist (ENOTFOUND otherwise); a taken IDHash is
 // ECONFLICT. The audit entry session.create names the user, a short reference
 // and the expiry, never the id or a hash that could be replayed.
 func (db *DB) CreateSession(ctx context.Context, s *lhk.Session) error {
-	switch {
-	case s == nil || s.IDHash == "":
-		return lhk.Errorf(lhk.EINVALID, "session without id hash")
-	case s.TokenHash == "":
-		return lhk.Errorf(lhk.EINVALID, "session without token hash")
-	case s.User == "":
-		return lhk.Errorf(lhk.EINVALID, "session without user")
-	}
 	now := db.now()
-	if !s.ExpiresAt.After(now) {
-		return lhk.Errorf(lhk.EINVALID, "session expires in the past")
-	}
-	if s.CreatedAt.IsZero() {
-		s.CreatedAt = now
+	if err := rule.NewSession(s, now); err != nil {
+		return err
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE name = ?", s.User); err != nil {
 			return err
 		} else if !ok {
-			return lhk.Errorf(lhk.ENOTFOUND, "user %q not found", s.User)
+			return rule.UserNotFound(s.User)
 		}
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM sessions WHERE id_hash = ?", s.IDHash); err != nil {
 			return err
 		} else if ok {
-			return lhk.Errorf(lhk.ECONFLICT, "session id already in use")
+			return rule.SessionInUse()
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at <= ?", now.UnixNano()); err != nil {
 			return err
@@ -53,9 +39,7 @@ func (db *DB) CreateSession(ctx context.Context, s *lhk.Session) error {
 			VALUES (?, ?, ?, ?, ?)`, s.IDHash, s.TokenHash, s.User, s.CreatedAt.UnixNano(), s.ExpiresAt.UnixNano()); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, now, "session.create", userTarget(s.User), map[string]any{
-			"session": sessionRef(s.IDHash), "expires_at": s.ExpiresAt.UTC(),
-		})
+		return db.audit(ctx, tx, now, "session.create", rule.UserTarget(s.User), rule.SessionCreateDetail(s))
 	})
 	if err != nil {
 		return fmt.Errorf("create session for %q: %w", s.User, err)
@@ -74,7 +58,7 @@ func (db *DB) Session(ctx context.Context, idHash string) (*lhk.Session, error) 
 		FROM sessions WHERE id_hash = ? AND expires_at > ?`, idHash, db.now().UnixNano()).
 		Scan(&s.IDHash, &s.TokenHash, &s.User, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "no such session")
+		return nil, rule.SessionNotFound()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get session: %w", storeErr(err))
@@ -91,7 +75,7 @@ func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 		var user string
 		err := tx.QueryRowContext(ctx, "SELECT user FROM sessions WHERE id_hash = ?", idHash).Scan(&user)
 		if errors.Is(err, sql.ErrNoRows) {
-			return lhk.Errorf(lhk.ENOTFOUND, "no such session")
+			return rule.SessionNotFound()
 		}
 		if err != nil {
 			return err
@@ -99,7 +83,7 @@ func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = ?", idHash); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, db.now(), "session.delete", userTarget(user), map[string]any{"session": sessionRef(idHash)})
+		return db.audit(ctx, tx, db.now(), "session.delete", rule.UserTarget(user), rule.SessionDeleteDetail(idHash))
 	})
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)

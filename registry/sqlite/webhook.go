@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
 
 var _ lhk.WebhookStore = (*DB)(nil)
@@ -16,14 +17,14 @@ var _ lhk.WebhookStore = (*DB)(nil)
 // webhook.set says whether an older secret was replaced, never the secret.
 // Deleting the plugin deletes its secret.
 func (db *DB) SetWebhookSecret(ctx context.Context, plugin, secret string) error {
-	if secret == "" {
-		return lhk.Errorf(lhk.EINVALID, "empty webhook secret")
+	if err := rule.CheckWebhookSecret(secret); err != nil {
+		return err
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM plugins WHERE name = ?", plugin); err != nil {
 			return err
 		} else if !ok {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", plugin)
+			return rule.PluginNotFound(plugin)
 		}
 		rotated, err := exists(ctx, tx, "SELECT 1 FROM webhooks WHERE plugin = ?", plugin)
 		if err != nil {
@@ -36,7 +37,7 @@ func (db *DB) SetWebhookSecret(ctx context.Context, plugin, secret string) error
 			plugin, secret, lhk.ActorFromContext(ctx), now.UnixNano()); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, now, "webhook.set", pluginTarget(plugin), map[string]any{"rotated": rotated})
+		return db.audit(ctx, tx, now, "webhook.set", rule.PluginTarget(plugin), rule.WebhookSetDetail(rotated))
 	})
 	if err != nil {
 		return fmt.Errorf("set webhook secret of %q: %w", plugin, err)
@@ -50,7 +51,7 @@ func (db *DB) WebhookSecret(ctx context.Context, plugin string) (string, error) 
 	var secret string
 	err := db.rdb.QueryRowContext(ctx, "SELECT secret FROM webhooks WHERE plugin = ?", plugin).Scan(&secret)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", lhk.Errorf(lhk.ENOTFOUND, "plugin %q has no webhook", plugin)
+		return "", rule.WebhookNotFound(plugin)
 	}
 	if err != nil {
 		return "", fmt.Errorf("get webhook secret of %q: %w", plugin, storeErr(err))
