@@ -2,13 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
 
 // Audit appends an entry for a mutation made outside this store (a webhook
@@ -16,22 +16,11 @@ import (
 // Detail to {}; Action is required and Detail must be JSON, which is stored
 // and returned byte for byte. The caller keeps secrets out of Detail.
 func (db *DB) Audit(ctx context.Context, e lhk.AuditEntry) error {
-	if e.Action == "" {
-		return lhk.Errorf(lhk.EINVALID, "audit entry without action")
+	e, err := rule.NewAuditEntry(ctx, e, db.now)
+	if err != nil {
+		return err
 	}
-	if e.Actor == "" {
-		e.Actor = lhk.ActorFromContext(ctx)
-	}
-	if e.Time.IsZero() {
-		e.Time = db.now()
-	}
-	if e.Detail == "" {
-		e.Detail = "{}"
-	}
-	if !json.Valid([]byte(e.Detail)) {
-		return lhk.Errorf(lhk.EINVALID, "audit detail of %s is not JSON", e.Action)
-	}
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err = db.write(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, "INSERT INTO audit (time, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
 			e.Time, e.Actor, e.Action, e.Target, e.Detail)
 		return err
@@ -46,7 +35,7 @@ func (db *DB) Audit(ctx context.Context, e lhk.AuditEntry) error {
 // equality; Before pages to entries with a smaller id. Limit defaults to
 // DefaultLimit and is capped at MaxLimit.
 func (db *DB) AuditEntries(ctx context.Context, f lhk.AuditFilter) ([]*lhk.AuditEntry, error) {
-	limit, err := clampLimit(f.Limit)
+	limit, err := rule.ClampLimit(f.Limit)
 	if err != nil {
 		return nil, err
 	}

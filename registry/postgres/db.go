@@ -73,7 +73,6 @@ package postgres
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -90,6 +89,7 @@ import (
 
 	"github.com/lhk-soc/lhk"
 	"github.com/lhk-soc/lhk/internal/pgdb"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
 
 var (
@@ -102,8 +102,8 @@ var (
 
 // Listing limits for Invocations and AuditEntries.
 const (
-	DefaultLimit = 50   // used when a filter's Limit is zero
-	MaxLimit     = 1000 // larger limits are lowered to this
+	DefaultLimit = rule.DefaultLimit // used when a filter's Limit is zero
+	MaxLimit     = rule.MaxLimit     // larger limits are lowered to this
 )
 
 // component names the registry's migrations in schema_migrations.
@@ -268,21 +268,15 @@ func (db *DB) notify(ctx context.Context, tx pgx.Tx, plugin string) error {
 // audit writes one audit entry in tx. detail is encoded as compact JSON; it
 // must never hold a token, a token hash or a secret.
 func (db *DB) audit(ctx context.Context, tx pgx.Tx, now time.Time, action, target string, detail any) error {
-	b, err := json.Marshal(detail)
+	d, err := rule.EncodeDetail(detail)
 	if err != nil {
-		return fmt.Errorf("encode audit detail: %w", err)
+		return err
 	}
 	if _, err := tx.Exec(ctx, "INSERT INTO audit (time, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
-		now, lhk.ActorFromContext(ctx), action, target, string(b)); err != nil {
+		now, lhk.ActorFromContext(ctx), action, target, d); err != nil {
 		return fmt.Errorf("write audit entry %s: %w", action, err)
 	}
 	return nil
-}
-
-// change is an audit detail for one field: its old and new value.
-type change struct {
-	From any `json:"from"`
-	To   any `json:"to"`
 }
 
 // storeErr turns PostgreSQL errors whose cause is the caller's into lhk
@@ -328,25 +322,4 @@ func storeErr(err error) error {
 		return fmt.Errorf("%w: %w", lhk.Errorf(lhk.EUNAVAILABLE, "the registry database is unavailable, try again"), err)
 	}
 	return err
-}
-
-// clampLimit applies DefaultLimit and MaxLimit.
-func clampLimit(n int) (int, error) {
-	switch {
-	case n < 0:
-		return 0, lhk.Errorf(lhk.EINVALID, "limit must not be negative, got %d", n)
-	case n == 0:
-		return DefaultLimit, nil
-	case n > MaxLimit:
-		return MaxLimit, nil
-	}
-	return n, nil
-}
-
-// nonNil returns s, or an empty slice when s is nil, so JSON shows [] not null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

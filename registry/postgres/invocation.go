@@ -11,16 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
-
-// validStatus reports whether s is one of the invocation statuses.
-func validStatus(s string) bool {
-	switch s {
-	case lhk.StatusRunning, lhk.StatusOK, lhk.StatusError, lhk.StatusTimeout, lhk.StatusSkipped:
-		return true
-	}
-	return false
-}
 
 // storable reports whether PostgreSQL can store s as text as it is.
 func storable(s string) bool { return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) }
@@ -46,7 +38,16 @@ func cleanLogs(logs []lhk.LogLine) []lhk.LogLine {
 		}
 		out[i].Level, out[i].Message = clean(l.Level), clean(l.Message)
 	}
-	return nonNil(out)
+	return rule.NonNil(out)
+}
+
+// storableKeys returns EINVALID unless PostgreSQL can store an invocation's
+// id and plugin as they are: they are keys, never cleaned.
+func storableKeys(id, plugin string) error {
+	if !storable(id) || !storable(plugin) {
+		return lhk.Errorf(lhk.EINVALID, "invocation %q: id and plugin must be UTF-8 without NUL", clean(id))
+	}
+	return nil
 }
 
 const putInvocation = `INSERT INTO invocations
@@ -72,19 +73,8 @@ func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error 
 	if len(invs) == 0 {
 		return nil
 	}
-	for _, inv := range invs {
-		switch {
-		case inv == nil:
-			return lhk.Errorf(lhk.EINVALID, "nil invocation")
-		case inv.ID == "":
-			return lhk.Errorf(lhk.EINVALID, "invocation without id")
-		case inv.Plugin == "":
-			return lhk.Errorf(lhk.EINVALID, "invocation %q without plugin", inv.ID)
-		case !storable(inv.ID) || !storable(inv.Plugin):
-			return lhk.Errorf(lhk.EINVALID, "invocation %q: id and plugin must be UTF-8 without NUL", clean(inv.ID))
-		case !validStatus(inv.Status):
-			return lhk.Errorf(lhk.EINVALID, "invocation %q: unknown status %q", inv.ID, inv.Status)
-		}
+	if err := rule.CheckInvocations(invs, storableKeys); err != nil {
+		return err
 	}
 	now := db.now()
 	rows := make([][]any, len(invs))
@@ -93,7 +83,7 @@ func (db *DB) PutInvocations(ctx context.Context, invs []*lhk.Invocation) error 
 		if started.IsZero() {
 			started = now
 		}
-		logs, err := encodeJSON(cleanLogs(inv.Logs))
+		logs, err := rule.EncodeJSON(cleanLogs(inv.Logs))
 		if err != nil {
 			return fmt.Errorf("put invocations: encode logs of %q: %w", inv.ID, err)
 		}
@@ -135,7 +125,7 @@ func scanInvocation(row pgx.Row) (*lhk.Invocation, error) {
 		return nil, err
 	}
 	inv.StartedAt = inv.StartedAt.UTC()
-	inv.Logs = nonNil(inv.Logs)
+	inv.Logs = rule.NonNil(inv.Logs)
 	return &inv, nil
 }
 
@@ -154,7 +144,7 @@ func scanBrief(row pgx.Row) (*lhk.Invocation, error) {
 func (db *DB) Invocation(ctx context.Context, id string) (*lhk.Invocation, error) {
 	inv, err := scanInvocation(db.pool.QueryRow(ctx, "SELECT "+invocationColumns+" FROM invocations WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "invocation %q not found", id)
+		return nil, rule.InvocationNotFound(id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get invocation %q: %w", id, storeErr(err))
@@ -169,7 +159,7 @@ func (db *DB) Invocation(ctx context.Context, id string) (*lhk.Invocation, error
 // order, than the invocation with that id; an unknown Before is EINVALID.
 // Limit defaults to DefaultLimit and is capped at MaxLimit.
 func (db *DB) Invocations(ctx context.Context, f lhk.InvocationFilter) ([]*lhk.Invocation, error) {
-	limit, err := clampLimit(f.Limit)
+	limit, err := rule.ClampLimit(f.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +179,7 @@ func (db *DB) Invocations(ctx context.Context, f lhk.InvocationFilter) ([]*lhk.I
 		var started time.Time
 		err := db.pool.QueryRow(ctx, "SELECT started_at FROM invocations WHERE id = $1", f.Before).Scan(&started)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, lhk.Errorf(lhk.EINVALID, "before: invocation %q not found", f.Before)
+			return nil, rule.BeforeNotFound(f.Before)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("list invocations: %w", storeErr(err))

@@ -2,30 +2,17 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
-
-// maxEntrypoint bounds an entrypoint's name in bytes.
-const maxEntrypoint = 256
-
-// emptyGrant is the stored grant of a new plugin.
-const emptyGrant = `{"capabilities":[],"tenants":[],"allowed_hosts":[]}`
-
-// pluginTarget is the audit target of a plugin.
-func pluginTarget(name string) string { return "plugin/" + name }
 
 // querier is what pgx.Tx and *pgxpool.Pool share.
 type querier interface {
@@ -43,15 +30,6 @@ func exists(ctx context.Context, q querier, query string, args ...any) (bool, er
 	return err == nil, err
 }
 
-// encodeJSON marshals v for a JSON or JSONB column.
-func encodeJSON(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
-}
-
 // CreateVersion stores wasm as the next version of v.Plugin and makes it
 // current. When the plugin does not exist it is created with owner (who must
 // be an existing user) as its owner, the default entrypoint and DefaultLimits.
@@ -60,34 +38,11 @@ func encodeJSON(v any) (string, error) {
 // EINVALID. Concurrent uploads, from any replica, get distinct consecutive
 // numbers.
 func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, owner string) (*lhk.Plugin, error) {
-	if v == nil {
-		return nil, lhk.Errorf(lhk.EINVALID, "no version given")
-	}
-	name := v.Plugin
-	if err := lhk.ValidatePluginName(name); err != nil {
+	up, err := rule.NewUpload(ctx, v, wasm)
+	if err != nil {
 		return nil, err
 	}
-	if len(wasm) == 0 {
-		return nil, lhk.Errorf(lhk.EINVALID, "plugin %q: empty module", name)
-	}
-	sum := sha256.Sum256(wasm)
-	sha := hex.EncodeToString(sum[:])
-	if v.SHA256 != "" && !strings.EqualFold(v.SHA256, sha) {
-		return nil, lhk.Errorf(lhk.EINVALID, "plugin %q: sha256 %s does not match the module (%s)", name, v.SHA256, sha)
-	}
-	uploader := v.UploadedBy
-	if uploader == "" {
-		uploader = lhk.ActorFromContext(ctx)
-	}
-	imports, err := encodeJSON(nonNil(v.Imports))
-	if err != nil {
-		return nil, fmt.Errorf("create version of %q: %w", name, err)
-	}
-	exports, err := encodeJSON(nonNil(v.Exports))
-	if err != nil {
-		return nil, fmt.Errorf("create version of %q: %w", name, err)
-	}
-
+	name := up.Plugin
 	now := db.now()
 	var (
 		p      *lhk.Plugin
@@ -110,7 +65,7 @@ func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, ow
 		if _, err := tx.Exec(ctx, `INSERT INTO versions
 			(plugin, number, sha256, size, uploaded_by, uploaded_at, imports, exports)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			name, number, sha, len(wasm), uploader, now, imports, exports); err != nil {
+			name, number, up.SHA256, up.Size, up.Uploader, now, up.Imports, up.Exports); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO version_wasm (plugin, number, wasm) VALUES ($1, $2, $3)",
@@ -121,9 +76,7 @@ func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, ow
 			number, now, name); err != nil {
 			return err
 		}
-		if err := db.audit(ctx, tx, now, "version.create", pluginTarget(name), map[string]any{
-			"version": number, "sha256": sha, "size": len(wasm),
-		}); err != nil {
+		if err := db.audit(ctx, tx, now, "version.create", rule.PluginTarget(name), up.Detail(number)); err != nil {
 			return err
 		}
 		if err := db.notify(ctx, tx, name); err != nil {
@@ -135,24 +88,19 @@ func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, ow
 	if err != nil {
 		return nil, fmt.Errorf("create version of %q: %w", name, err)
 	}
-	v.Plugin = name
-	v.Number = number
-	v.SHA256 = sha
-	v.Size = int64(len(wasm))
-	v.UploadedBy = uploader
-	v.UploadedAt = now
+	up.Fill(v, number, now)
 	return p, nil
 }
 
 // createPlugin inserts a new plugin without versions and audits plugin.create.
 func (db *DB) createPlugin(ctx context.Context, tx pgx.Tx, now time.Time, name, owner string) error {
-	if owner == "" {
-		return lhk.Errorf(lhk.EINVALID, "plugin %q: a new plugin needs an owner", name)
+	if err := rule.CheckNewPlugin(name, owner); err != nil {
+		return err
 	}
 	if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE name = $1", owner); err != nil {
 		return err
 	} else if !ok {
-		return lhk.Errorf(lhk.ENOTFOUND, "owner: user %q not found", owner)
+		return rule.OwnerNotFound(owner)
 	}
 	l := lhk.DefaultLimits
 	if _, err := tx.Exec(ctx, `INSERT INTO plugins
@@ -160,10 +108,10 @@ func (db *DB) createPlugin(ctx context.Context, tx pgx.Tx, now time.Time, name, 
 		 max_output_bytes, max_log_lines, concurrency, current_version, grant_json, created_at, updated_at)
 		VALUES ($1, $2, '', $3, '{}', $4, $5, $6, $7, $8, $9, 0, $10, $11, $11)`,
 		name, owner, lhk.DefaultEntrypoint, l.TimeoutMS, l.MemoryMB, l.MaxInputBytes, l.MaxOutputBytes,
-		l.MaxLogLines, l.Concurrency, emptyGrant, now); err != nil {
+		l.MaxLogLines, l.Concurrency, rule.EmptyGrant, now); err != nil {
 		return err
 	}
-	return db.audit(ctx, tx, now, "plugin.create", pluginTarget(name), map[string]any{"owner": owner})
+	return db.audit(ctx, tx, now, "plugin.create", rule.PluginTarget(name), rule.PluginCreateDetail(owner))
 }
 
 const pluginColumns = `p.name, p.owner, p.description, p.entrypoint, p.config, p.timeout_ms, p.memory_mb,
@@ -187,10 +135,7 @@ func scanPlugin(row pgx.Row) (*lhk.Plugin, error) {
 		&cron, &tz, &input, &enabled, &updBy, &schedUpdated); err != nil {
 		return nil, err
 	}
-	if p.Config == nil {
-		p.Config = map[string]string{}
-	}
-	p.Grant = normGrant(p.Grant)
+	rule.NormPlugin(&p)
 	p.CreatedAt = p.CreatedAt.UTC()
 	p.UpdatedAt = p.UpdatedAt.UTC()
 	if cron != nil {
@@ -203,17 +148,7 @@ func scanPlugin(row pgx.Row) (*lhk.Plugin, error) {
 			UpdatedAt: schedUpdated.UTC(),
 		}
 	}
-	p.Versions = []lhk.Version{}
 	return &p, nil
-}
-
-// normGrant replaces nil lists with empty ones.
-func normGrant(g lhk.Grant) lhk.Grant {
-	return lhk.Grant{
-		Capabilities: nonNil(g.Capabilities),
-		Tenants:      nonNil(g.Tenants),
-		AllowedHosts: nonNil(g.AllowedHosts),
-	}
 }
 
 const versionColumns = "plugin, number, sha256, size, uploaded_by, uploaded_at, imports, exports"
@@ -225,8 +160,8 @@ func scanVersion(row pgx.Row) (lhk.Version, error) {
 		return v, err
 	}
 	v.UploadedAt = v.UploadedAt.UTC()
-	v.Imports = nonNil(v.Imports)
-	v.Exports = nonNil(v.Exports)
+	v.Imports = rule.NonNil(v.Imports)
+	v.Exports = rule.NonNil(v.Exports)
 	return v, nil
 }
 
@@ -234,7 +169,7 @@ func scanVersion(row pgx.Row) (lhk.Version, error) {
 func getPlugin(ctx context.Context, q querier, name string) (*lhk.Plugin, error) {
 	p, err := scanPlugin(q.QueryRow(ctx, "SELECT "+pluginColumns+pluginFrom+" WHERE p.name = $1", name))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+		return nil, rule.PluginNotFound(name)
 	}
 	if err != nil {
 		return nil, err
@@ -274,8 +209,8 @@ func (db *DB) Plugin(ctx context.Context, name string) (*lhk.Plugin, error) {
 // Limit page (Limit zero means no limit). It runs two queries on one snapshot
 // however many plugins match.
 func (db *DB) Plugins(ctx context.Context, f lhk.PluginFilter) ([]*lhk.Plugin, error) {
-	if f.Offset < 0 || f.Limit < 0 {
-		return nil, lhk.Errorf(lhk.EINVALID, "offset and limit must not be negative")
+	if err := rule.CheckPluginFilter(f); err != nil {
+		return nil, err
 	}
 	if !storable(f.Query) { // no plugin name holds a NUL or invalid UTF-8
 		return []*lhk.Plugin{}, nil
@@ -371,39 +306,12 @@ func (db *DB) UpdatePlugin(ctx context.Context, name string, upd lhk.PluginUpdat
 		now := db.now()
 		changed := false
 		n := *old
-		detail := map[string]any{}
-		if upd.Description != nil && *upd.Description != old.Description {
-			detail["description"] = change{old.Description, *upd.Description}
-			n.Description = *upd.Description
-		}
-		if upd.Entrypoint != nil {
-			e := *upd.Entrypoint
-			if e == "" {
-				e = lhk.DefaultEntrypoint
-			}
-			if len(e) > maxEntrypoint {
-				return lhk.Errorf(lhk.EINVALID, "entrypoint longer than %d bytes", maxEntrypoint)
-			}
-			if e != old.Entrypoint {
-				detail["entrypoint"] = change{old.Entrypoint, e}
-				n.Entrypoint = e
-			}
-		}
-		if upd.Config != nil {
-			c := map[string]string{}
-			if *upd.Config != nil {
-				c = maps.Clone(*upd.Config)
-			}
-			if d := configChange(old.Config, c); d != nil {
-				detail["config"] = d
-				n.Config = c
-			}
-		}
-		if err := applyLimits(&n.Limits, upd, detail); err != nil {
+		detail, err := rule.UpdatePlugin(&n, upd)
+		if err != nil {
 			return err
 		}
 		if len(detail) > 0 {
-			cj, err := encodeJSON(n.Config)
+			cj, err := rule.EncodeJSON(n.Config)
 			if err != nil {
 				return err
 			}
@@ -415,21 +323,21 @@ func (db *DB) UpdatePlugin(ctx context.Context, name string, upd lhk.PluginUpdat
 				l.MaxLogLines, l.Concurrency, now, name); err != nil {
 				return err
 			}
-			if err := db.audit(ctx, tx, now, "plugin.update", pluginTarget(name), detail); err != nil {
+			if err := db.audit(ctx, tx, now, "plugin.update", rule.PluginTarget(name), detail); err != nil {
 				return err
 			}
 			changed = true
 		}
 		if upd.CurrentVersion != nil && *upd.CurrentVersion != old.CurrentVersion {
 			to := *upd.CurrentVersion
-			if !hasVersion(old, to) {
-				return lhk.Errorf(lhk.ENOTFOUND, "version %d of plugin %q not found", to, name)
+			if !rule.HasVersion(old, to) {
+				return rule.VersionNotFound(to, name)
 			}
 			if _, err := tx.Exec(ctx, "UPDATE plugins SET current_version = $1, updated_at = $2 WHERE name = $3",
 				to, now, name); err != nil {
 				return err
 			}
-			if err := db.audit(ctx, tx, now, "plugin.rollback", pluginTarget(name), change{old.CurrentVersion, to}); err != nil {
+			if err := db.audit(ctx, tx, now, "plugin.rollback", rule.PluginTarget(name), rule.Change{From: old.CurrentVersion, To: to}); err != nil {
 				return err
 			}
 			changed = true
@@ -439,13 +347,13 @@ func (db *DB) UpdatePlugin(ctx context.Context, name string, upd lhk.PluginUpdat
 			if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE name = $1", to); err != nil {
 				return err
 			} else if !ok {
-				return lhk.Errorf(lhk.ENOTFOUND, "owner: user %q not found", to)
+				return rule.OwnerNotFound(to)
 			}
 			if _, err := tx.Exec(ctx, "UPDATE plugins SET owner = $1, updated_at = $2 WHERE name = $3",
 				to, now, name); err != nil {
 				return err
 			}
-			if err := db.audit(ctx, tx, now, "plugin.transfer", pluginTarget(name), change{old.Owner, to}); err != nil {
+			if err := db.audit(ctx, tx, now, "plugin.transfer", rule.PluginTarget(name), rule.Change{From: old.Owner, To: to}); err != nil {
 				return err
 			}
 			changed = true
@@ -466,75 +374,6 @@ func (db *DB) UpdatePlugin(ctx context.Context, name string, upd lhk.PluginUpdat
 	return p, nil
 }
 
-// hasVersion reports whether p has a version numbered n.
-func hasVersion(p *lhk.Plugin, n int) bool {
-	return slices.ContainsFunc(p.Versions, func(v lhk.Version) bool { return v.Number == n })
-}
-
-// configChange describes a config change by keys only: values may be
-// credentials and never reach the audit log. It returns nil when nothing changed.
-func configChange(old, c map[string]string) map[string][]string {
-	var set, removed []string
-	for k, v := range c {
-		if ov, ok := old[k]; !ok || ov != v {
-			set = append(set, k)
-		}
-	}
-	for k := range old {
-		if _, ok := c[k]; !ok {
-			removed = append(removed, k)
-		}
-	}
-	if len(set) == 0 && len(removed) == 0 {
-		return nil
-	}
-	slices.Sort(set)
-	slices.Sort(removed)
-	return map[string][]string{"set": nonNil(set), "removed": nonNil(removed)}
-}
-
-// applyLimits sets the limits named in upd on l (zero restores the default),
-// validates the result and records each change in detail.
-func applyLimits(l *lhk.Limits, upd lhk.PluginUpdate, detail map[string]any) error {
-	fields := []struct {
-		name string
-		v    *int
-		cur  *int
-		def  int
-	}{
-		{"timeout_ms", upd.TimeoutMS, &l.TimeoutMS, lhk.DefaultLimits.TimeoutMS},
-		{"memory_mb", upd.MemoryMB, &l.MemoryMB, lhk.DefaultLimits.MemoryMB},
-		{"max_input_bytes", upd.MaxInputBytes, &l.MaxInputBytes, lhk.DefaultLimits.MaxInputBytes},
-		{"max_output_bytes", upd.MaxOutputBytes, &l.MaxOutputBytes, lhk.DefaultLimits.MaxOutputBytes},
-		{"max_log_lines", upd.MaxLogLines, &l.MaxLogLines, lhk.DefaultLimits.MaxLogLines},
-		{"concurrency", upd.Concurrency, &l.Concurrency, lhk.DefaultLimits.Concurrency},
-	}
-	var asked lhk.Limits
-	ptrs := []*int{&asked.TimeoutMS, &asked.MemoryMB, &asked.MaxInputBytes, &asked.MaxOutputBytes, &asked.MaxLogLines, &asked.Concurrency}
-	for i, f := range fields {
-		if f.v != nil {
-			*ptrs[i] = *f.v
-		}
-	}
-	if err := asked.Validate(); err != nil {
-		return err
-	}
-	for _, f := range fields {
-		if f.v == nil {
-			continue
-		}
-		to := *f.v
-		if to == 0 {
-			to = f.def
-		}
-		if to != *f.cur {
-			detail[f.name] = change{*f.cur, to}
-			*f.cur = to
-		}
-	}
-	return nil
-}
-
 // DeletePlugin removes a plugin with its versions, grant, schedule and
 // webhook secret; its invocations stay as history. ENOTFOUND if absent.
 func (db *DB) DeletePlugin(ctx context.Context, name string) error {
@@ -546,7 +385,7 @@ func (db *DB) DeletePlugin(ctx context.Context, name string) error {
 		err := tx.QueryRow(ctx, "SELECT owner, (SELECT COUNT(*) FROM versions WHERE plugin = $1) FROM plugins WHERE name = $1",
 			name).Scan(&owner, &versions)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+			return rule.PluginNotFound(name)
 		}
 		if err != nil {
 			return err
@@ -556,7 +395,7 @@ func (db *DB) DeletePlugin(ctx context.Context, name string) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM plugins WHERE name = $1", name); err != nil {
 			return err
 		}
-		if err := db.audit(ctx, tx, db.now(), "plugin.delete", pluginTarget(name), map[string]any{"owner": owner, "versions": versions}); err != nil {
+		if err := db.audit(ctx, tx, db.now(), "plugin.delete", rule.PluginTarget(name), rule.PluginDeleteDetail(owner, versions)); err != nil {
 			return err
 		}
 		return db.notify(ctx, tx, name)
@@ -571,12 +410,12 @@ func (db *DB) DeletePlugin(ctx context.Context, name string) error {
 // plugin or the version does not exist.
 func (db *DB) VersionWasm(ctx context.Context, name string, version int) ([]byte, error) {
 	if version <= 0 || version > math.MaxInt32 {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "version %d of plugin %q not found", version, name)
+		return nil, rule.VersionNotFound(version, name)
 	}
 	var wasm []byte
 	err := db.pool.QueryRow(ctx, "SELECT wasm FROM version_wasm WHERE plugin = $1 AND number = $2", name, version).Scan(&wasm)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "version %d of plugin %q not found", version, name)
+		return nil, rule.VersionNotFound(version, name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read version %d of %q: %w", version, name, storeErr(err))
@@ -591,8 +430,8 @@ func (db *DB) SetGrant(ctx context.Context, name string, g lhk.Grant) error {
 	if err := g.Validate(); err != nil {
 		return err
 	}
-	g = normGrant(g)
-	gj, err := encodeJSON(g)
+	g = rule.NormGrant(g)
+	gj, err := rule.EncodeJSON(g)
 	if err != nil {
 		return fmt.Errorf("set grant of %q: %w", name, err)
 	}
@@ -600,7 +439,7 @@ func (db *DB) SetGrant(ctx context.Context, name string, g lhk.Grant) error {
 		var old lhk.Grant
 		err := tx.QueryRow(ctx, "SELECT grant_json FROM plugins WHERE name = $1", name).Scan(&old)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+			return rule.PluginNotFound(name)
 		}
 		if err != nil {
 			return err
@@ -609,7 +448,7 @@ func (db *DB) SetGrant(ctx context.Context, name string, g lhk.Grant) error {
 		if _, err := tx.Exec(ctx, "UPDATE plugins SET grant_json = $1, updated_at = $2 WHERE name = $3", gj, now, name); err != nil {
 			return err
 		}
-		if err := db.audit(ctx, tx, now, "grant.set", pluginTarget(name), change{normGrant(old), g}); err != nil {
+		if err := db.audit(ctx, tx, now, "grant.set", rule.PluginTarget(name), rule.Change{From: rule.NormGrant(old), To: g}); err != nil {
 			return err
 		}
 		return db.notify(ctx, tx, name)
@@ -624,17 +463,15 @@ func (db *DB) SetGrant(ctx context.Context, name string, g lhk.Grant) error {
 // checked by the scheduler (lhk.Scheduler.Validate) before this is called; here
 // an empty spec is EINVALID. UpdatedBy defaults to the actor; UpdatedAt is now.
 func (db *DB) SetSchedule(ctx context.Context, name string, s lhk.Schedule) error {
-	if strings.TrimSpace(s.Cron) == "" {
-		return lhk.Errorf(lhk.EINVALID, "schedule of %q: empty cron spec", name)
+	s, err := rule.NewSchedule(ctx, name, s)
+	if err != nil {
+		return err
 	}
-	if s.UpdatedBy == "" {
-		s.UpdatedBy = lhk.ActorFromContext(ctx)
-	}
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err = db.write(ctx, func(tx pgx.Tx) error {
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM plugins WHERE name = $1", name); err != nil {
 			return err
 		} else if !ok {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+			return rule.PluginNotFound(name)
 		}
 		now := db.now()
 		if _, err := tx.Exec(ctx, `INSERT INTO schedules (plugin, cron, timezone, input, enabled, updated_by, updated_at)
@@ -644,9 +481,7 @@ func (db *DB) SetSchedule(ctx context.Context, name string, s lhk.Schedule) erro
 			name, s.Cron, s.Timezone, s.Input, s.Enabled, s.UpdatedBy, now); err != nil {
 			return err
 		}
-		if err := db.audit(ctx, tx, now, "schedule.set", pluginTarget(name), map[string]any{
-			"cron": s.Cron, "timezone": s.Timezone, "input": s.Input, "enabled": s.Enabled,
-		}); err != nil {
+		if err := db.audit(ctx, tx, now, "schedule.set", rule.PluginTarget(name), rule.ScheduleSetDetail(s)); err != nil {
 			return err
 		}
 		return db.notify(ctx, tx, name)
@@ -664,18 +499,18 @@ func (db *DB) DeleteSchedule(ctx context.Context, name string) error {
 		var cron *string
 		err := tx.QueryRow(ctx, "SELECT s.cron FROM plugins p LEFT JOIN schedules s ON s.plugin = p.name WHERE p.name = $1", name).Scan(&cron)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", name)
+			return rule.PluginNotFound(name)
 		}
 		if err != nil {
 			return err
 		}
 		if cron == nil {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q has no schedule", name)
+			return rule.ScheduleNotFound(name)
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM schedules WHERE plugin = $1", name); err != nil {
 			return err
 		}
-		if err := db.audit(ctx, tx, db.now(), "schedule.delete", pluginTarget(name), map[string]any{"cron": *cron}); err != nil {
+		if err := db.audit(ctx, tx, db.now(), "schedule.delete", rule.PluginTarget(name), rule.ScheduleDeleteDetail(*cron)); err != nil {
 			return err
 		}
 		return db.notify(ctx, tx, name)

@@ -8,13 +8,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
 
 var _ lhk.SessionStore = (*DB)(nil)
-
-// sessionRef is how the audit log names a session: a prefix of its id's hash,
-// enough to pair session.create with session.delete, useless as a cookie.
-func sessionRef(idHash string) string { return idHash[:min(12, len(idHash))] }
 
 // CreateSession stores s and removes expired sessions in the same audited
 // write transaction. The user must exist (ENOTFOUND otherwise); a taken
@@ -22,31 +19,20 @@ func sessionRef(idHash string) string { return idHash[:min(12, len(idHash))] }
 // session.create names the user, a short reference and the expiry, never the
 // id or a hash that could be replayed.
 func (db *DB) CreateSession(ctx context.Context, s *lhk.Session) error {
-	switch {
-	case s == nil || s.IDHash == "":
-		return lhk.Errorf(lhk.EINVALID, "session without id hash")
-	case s.TokenHash == "":
-		return lhk.Errorf(lhk.EINVALID, "session without token hash")
-	case s.User == "":
-		return lhk.Errorf(lhk.EINVALID, "session without user")
-	}
 	now := db.now()
-	if !s.ExpiresAt.After(now) {
-		return lhk.Errorf(lhk.EINVALID, "session expires in the past")
-	}
-	if s.CreatedAt.IsZero() {
-		s.CreatedAt = now
+	if err := rule.NewSession(s, now); err != nil {
+		return err
 	}
 	err := db.write(ctx, func(tx pgx.Tx) error {
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE name = $1", s.User); err != nil {
 			return err
 		} else if !ok {
-			return lhk.Errorf(lhk.ENOTFOUND, "user %q not found", s.User)
+			return rule.UserNotFound(s.User)
 		}
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM sessions WHERE id_hash = $1", s.IDHash); err != nil {
 			return err
 		} else if ok {
-			return lhk.Errorf(lhk.ECONFLICT, "session id already in use")
+			return rule.SessionInUse()
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE expires_at <= $1", now); err != nil {
 			return err
@@ -55,9 +41,7 @@ func (db *DB) CreateSession(ctx context.Context, s *lhk.Session) error {
 			VALUES ($1, $2, $3, $4, $5)`, s.IDHash, s.TokenHash, s.User, s.CreatedAt, s.ExpiresAt); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, now, "session.create", userTarget(s.User), map[string]any{
-			"session": sessionRef(s.IDHash), "expires_at": s.ExpiresAt.UTC(),
-		})
+		return db.audit(ctx, tx, now, "session.create", rule.UserTarget(s.User), rule.SessionCreateDetail(s))
 	})
 	if err != nil {
 		return fmt.Errorf("create session for %q: %w", s.User, err)
@@ -70,14 +54,14 @@ func (db *DB) CreateSession(ctx context.Context, s *lhk.Session) error {
 // session through its TokenHash, which a renewed token no longer matches.
 func (db *DB) Session(ctx context.Context, idHash string) (*lhk.Session, error) {
 	if !storable(idHash) { // no stored hash holds one, and PostgreSQL would refuse the query
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "no such session")
+		return nil, rule.SessionNotFound()
 	}
 	var s lhk.Session
 	err := db.pool.QueryRow(ctx, `SELECT id_hash, token_hash, user_name, created_at, expires_at
 		FROM sessions WHERE id_hash = $1 AND expires_at > $2`, idHash, db.now()).
 		Scan(&s.IDHash, &s.TokenHash, &s.User, &s.CreatedAt, &s.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "no such session")
+		return nil, rule.SessionNotFound()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get session: %w", storeErr(err))
@@ -91,18 +75,18 @@ func (db *DB) Session(ctx context.Context, idHash string) (*lhk.Session, error) 
 // there is none (an expired one still counts as there, until it is swept).
 func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 	if !storable(idHash) {
-		return lhk.Errorf(lhk.ENOTFOUND, "no such session")
+		return rule.SessionNotFound()
 	}
 	err := db.write(ctx, func(tx pgx.Tx) error {
 		var user string
 		err := tx.QueryRow(ctx, "DELETE FROM sessions WHERE id_hash = $1 RETURNING user_name", idHash).Scan(&user)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return lhk.Errorf(lhk.ENOTFOUND, "no such session")
+			return rule.SessionNotFound()
 		}
 		if err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, db.now(), "session.delete", userTarget(user), map[string]any{"session": sessionRef(idHash)})
+		return db.audit(ctx, tx, db.now(), "session.delete", rule.UserTarget(user), rule.SessionDeleteDetail(idHash))
 	})
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)

@@ -4,67 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
-
-// maxUserName bounds user names in bytes.
-const maxUserName = 128
-
-// validateUserName returns EINVALID unless name is 1–128 bytes of valid UTF-8
-// without spaces, slashes (names appear in audit targets), control characters
-// or invisible format characters (which would let "admin\u200b" pass for
-// "admin").
-func validateUserName(name string) error {
-	if name == "" || len(name) > maxUserName || !utf8.ValidString(name) {
-		return lhk.Errorf(lhk.EINVALID, "user name must be 1-%d bytes of UTF-8", maxUserName)
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) || r == '/' {
-			return lhk.Errorf(lhk.EINVALID, "user name %q must not contain spaces, slashes, control or format characters", name)
-		}
-	}
-	return nil
-}
-
-// validateCeiling returns EINVALID for unknown capabilities or empty tenants.
-func validateCeiling(c lhk.Ceiling) error {
-	return lhk.Grant{Capabilities: c.Capabilities, Tenants: c.Tenants}.Validate()
-}
-
-// normCeiling replaces nil lists with empty ones.
-func normCeiling(c lhk.Ceiling) lhk.Ceiling {
-	return lhk.Ceiling{Capabilities: nonNil(c.Capabilities), Tenants: nonNil(c.Tenants)}
-}
-
-// userTarget is the audit target of a user.
-func userTarget(name string) string { return "user/" + name }
 
 // CreateUser adds u with the given token hash and sets u.CreatedAt. A taken
 // name or token hash is ECONFLICT; a bad name, role or ceiling EINVALID.
 func (db *DB) CreateUser(ctx context.Context, u *lhk.User, tokenHash string) error {
-	if u == nil {
-		return lhk.Errorf(lhk.EINVALID, "no user given")
-	}
-	if err := validateUserName(u.Name); err != nil {
+	if err := rule.CheckNewUser(u, tokenHash); err != nil {
 		return err
 	}
-	if !u.Role.Valid() {
-		return lhk.Errorf(lhk.EINVALID, "role %q: use admin, analyst or viewer", u.Role)
-	}
-	if err := validateCeiling(u.Ceiling); err != nil {
-		return err
-	}
-	if tokenHash == "" {
-		return lhk.Errorf(lhk.EINVALID, "empty token hash")
-	}
-	ceiling := normCeiling(u.Ceiling)
-	cj, err := encodeJSON(ceiling)
+	ceiling := rule.NormCeiling(u.Ceiling)
+	cj, err := rule.EncodeJSON(ceiling)
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", u.Name, err)
 	}
@@ -73,18 +27,18 @@ func (db *DB) CreateUser(ctx context.Context, u *lhk.User, tokenHash string) err
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE name = $1", u.Name); err != nil {
 			return err
 		} else if ok {
-			return lhk.Errorf(lhk.ECONFLICT, "user %q already exists", u.Name)
+			return rule.UserExists(u.Name)
 		}
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE token_hash = $1", tokenHash); err != nil {
 			return err
 		} else if ok {
-			return lhk.Errorf(lhk.ECONFLICT, "token already in use")
+			return rule.TokenInUse()
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO users (name, role, ceiling, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
 			u.Name, string(u.Role), cj, tokenHash, now); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, now, "user.create", userTarget(u.Name), map[string]any{"role": u.Role, "ceiling": ceiling})
+		return db.audit(ctx, tx, now, "user.create", rule.UserTarget(u.Name), rule.UserCreateDetail(u.Role, ceiling))
 	})
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", u.Name, err)
@@ -106,7 +60,7 @@ func scanUser(row pgx.Row) (*lhk.User, error) {
 		return nil, err
 	}
 	u.Role = lhk.Role(role)
-	u.Ceiling = normCeiling(u.Ceiling)
+	u.Ceiling = rule.NormCeiling(u.Ceiling)
 	u.CreatedAt = u.CreatedAt.UTC()
 	return &u, nil
 }
@@ -114,11 +68,11 @@ func scanUser(row pgx.Row) (*lhk.User, error) {
 // UserByTokenHash finds the user whose token hashes to hash; ENOTFOUND otherwise.
 func (db *DB) UserByTokenHash(ctx context.Context, hash string) (*lhk.User, error) {
 	if hash == "" {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "no user with that token")
+		return nil, rule.TokenNotFound()
 	}
 	u, err := scanUser(db.pool.QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE token_hash = $1", hash))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "no user with that token")
+		return nil, rule.TokenNotFound()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find user by token: %w", storeErr(err))
@@ -139,7 +93,7 @@ func (db *DB) User(ctx context.Context, name string) (*lhk.User, error) {
 func getUser(ctx context.Context, q querier, name string) (*lhk.User, error) {
 	u, err := scanUser(q.QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE name = $1", name))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, lhk.Errorf(lhk.ENOTFOUND, "user %q not found", name)
+		return nil, rule.UserNotFound(name)
 	}
 	return u, storeErr(err)
 }
@@ -169,13 +123,8 @@ func (db *DB) Users(ctx context.Context) ([]*lhk.User, error) {
 // user.update names each changed field with its old and new value; an update
 // that changes nothing writes nothing.
 func (db *DB) UpdateUser(ctx context.Context, name string, upd lhk.UserUpdate) (*lhk.User, error) {
-	if upd.Role != nil && !upd.Role.Valid() {
-		return nil, lhk.Errorf(lhk.EINVALID, "role %q: use admin, analyst or viewer", *upd.Role)
-	}
-	if upd.Ceiling != nil {
-		if err := validateCeiling(*upd.Ceiling); err != nil {
-			return nil, err
-		}
+	if err := rule.CheckUserUpdate(upd); err != nil {
+		return nil, err
 	}
 	var u *lhk.User
 	err := db.write(ctx, func(tx pgx.Tx) error {
@@ -184,29 +133,18 @@ func (db *DB) UpdateUser(ctx context.Context, name string, upd lhk.UserUpdate) (
 			return err
 		}
 		u = old
-		detail := map[string]change{}
-		if upd.Role != nil && *upd.Role != old.Role {
-			detail["role"] = change{old.Role, *upd.Role}
-			u.Role = *upd.Role
-		}
-		if upd.Ceiling != nil {
-			c := normCeiling(*upd.Ceiling)
-			if !slices.Equal(c.Capabilities, old.Ceiling.Capabilities) || !slices.Equal(c.Tenants, old.Ceiling.Tenants) {
-				detail["ceiling"] = change{old.Ceiling, c}
-				u.Ceiling = c
-			}
-		}
+		detail := rule.UpdateUser(u, upd)
 		if len(detail) == 0 {
 			return nil
 		}
-		cj, err := encodeJSON(u.Ceiling)
+		cj, err := rule.EncodeJSON(u.Ceiling)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE users SET role = $1, ceiling = $2 WHERE name = $3", string(u.Role), cj, name); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, db.now(), "user.update", userTarget(name), detail)
+		return db.audit(ctx, tx, db.now(), "user.update", rule.UserTarget(name), detail)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update user %q: %w", name, err)
@@ -217,8 +155,8 @@ func (db *DB) UpdateUser(ctx context.Context, name string, upd lhk.UserUpdate) (
 // SetUserToken replaces the user's token hash; the old token stops working.
 // The audit entry user.token records that it happened, never the hash.
 func (db *DB) SetUserToken(ctx context.Context, name, tokenHash string) error {
-	if tokenHash == "" {
-		return lhk.Errorf(lhk.EINVALID, "empty token hash")
+	if err := rule.CheckTokenHash(tokenHash); err != nil {
+		return err
 	}
 	err := db.write(ctx, func(tx pgx.Tx) error {
 		if _, err := getUser(ctx, tx, name); err != nil {
@@ -227,12 +165,12 @@ func (db *DB) SetUserToken(ctx context.Context, name, tokenHash string) error {
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM users WHERE token_hash = $1 AND name <> $2", tokenHash, name); err != nil {
 			return err
 		} else if ok {
-			return lhk.Errorf(lhk.ECONFLICT, "token already in use")
+			return rule.TokenInUse()
 		}
 		if _, err := tx.Exec(ctx, "UPDATE users SET token_hash = $1 WHERE name = $2", tokenHash, name); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, db.now(), "user.token", userTarget(name), map[string]any{"rotated": true})
+		return db.audit(ctx, tx, db.now(), "user.token", rule.UserTarget(name), rule.TokenSetDetail())
 	})
 	if err != nil {
 		return fmt.Errorf("set token of user %q: %w", name, err)

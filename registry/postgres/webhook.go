@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/registry/internal/rule"
 )
 
 // SetWebhookSecret sets or rotates a plugin's webhook secret; ENOTFOUND if the
@@ -15,14 +16,14 @@ import (
 // webhook.set says whether an older secret was replaced, never the secret.
 // Deleting the plugin deletes its secret.
 func (db *DB) SetWebhookSecret(ctx context.Context, plugin, secret string) error {
-	if secret == "" {
-		return lhk.Errorf(lhk.EINVALID, "empty webhook secret")
+	if err := rule.CheckWebhookSecret(secret); err != nil {
+		return err
 	}
 	err := db.write(ctx, func(tx pgx.Tx) error {
 		if ok, err := exists(ctx, tx, "SELECT 1 FROM plugins WHERE name = $1", plugin); err != nil {
 			return err
 		} else if !ok {
-			return lhk.Errorf(lhk.ENOTFOUND, "plugin %q not found", plugin)
+			return rule.PluginNotFound(plugin)
 		}
 		rotated, err := exists(ctx, tx, "SELECT 1 FROM webhooks WHERE plugin = $1", plugin)
 		if err != nil {
@@ -35,7 +36,7 @@ func (db *DB) SetWebhookSecret(ctx context.Context, plugin, secret string) error
 			plugin, secret, lhk.ActorFromContext(ctx), now); err != nil {
 			return err
 		}
-		if err := db.audit(ctx, tx, now, "webhook.set", pluginTarget(plugin), map[string]any{"rotated": rotated}); err != nil {
+		if err := db.audit(ctx, tx, now, "webhook.set", rule.PluginTarget(plugin), rule.WebhookSetDetail(rotated)); err != nil {
 			return err
 		}
 		return db.notify(ctx, tx, plugin)
@@ -52,7 +53,7 @@ func (db *DB) WebhookSecret(ctx context.Context, plugin string) (string, error) 
 	var secret string
 	err := db.pool.QueryRow(ctx, "SELECT secret FROM webhooks WHERE plugin = $1", plugin).Scan(&secret)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", lhk.Errorf(lhk.ENOTFOUND, "plugin %q has no webhook", plugin)
+		return "", rule.WebhookNotFound(plugin)
 	}
 	if err != nil {
 		return "", fmt.Errorf("get webhook secret of %q: %w", plugin, storeErr(err))
