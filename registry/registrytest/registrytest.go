@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Invocations", s.testInvocations)
 	t.Run("Audit", s.testAudit)
 	t.Run("Sessions", s.testSessions)
+	t.Run("Webhooks", s.testWebhooks)
 	t.Run("Hammer", s.testHammer)
 	t.Run("Reopen", s.testReopen)
 }

@@ -2,6 +2,8 @@ package registrytest
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/lhk-soc/lhk"
@@ -76,6 +78,51 @@ func (s *suite) testUsers(t *testing.T) {
 		ok(t, err)
 		if len(us) != 0 {
 			t.Errorf("got %d users after invalid creates, want 0", len(us))
+		}
+	})
+
+	// Names a careless or malicious client might send: each is either
+	// refused with EINVALID or stored and read back exactly.
+	t.Run("CreateUser/Names", func(t *testing.T) {
+		tests := []struct {
+			name  string
+			user  string
+			valid bool
+		}{
+			{"CJK", "名前", true},
+			{"Accents", "zoë-ångström", true},
+			{"Emoji", "🦊fox", true},
+			{"Arabic", "مرحبا", true},
+			{"SQL", `x');DROP--`, true},
+			{"Quote", `o'brien"`, true},
+			{"MaxLength", strings.Repeat("a", 128), true},
+			{"TooLong", strings.Repeat("a", 129), false},
+			{"TooLongMultibyte", strings.Repeat("名", 43), false},
+			{"Empty", "", false},
+			{"Space", "a b", false},
+			{"Slash", "a/b", false},
+			{"NUL", "a\x00b", false},
+			{"Newline", "a\nb", false},
+			{"InvalidUTF8", "a\xffb", false},
+			{"ZeroWidthSpace", "admin\u200b", false},
+			{"RightToLeftOverride", "\u202enimda", false},
+		}
+		r := s.fresh(t)
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				hash := lhk.TokenHash(fmt.Sprint("token-", i))
+				err := r.CreateUser(ctx, &lhk.User{Name: tt.user, Role: lhk.RoleAnalyst}, hash)
+				if !tt.valid {
+					wantCode(t, err, lhk.EINVALID)
+					return
+				}
+				ok(t, err)
+				u, err := r.UserByTokenHash(context.Background(), hash)
+				ok(t, err)
+				if u.Name != tt.user {
+					t.Errorf("got %q, want %q", u.Name, tt.user)
+				}
+			})
 		}
 	})
 
