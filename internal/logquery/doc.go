@@ -5,7 +5,7 @@
 //   - ingest: NDJSON read line by line (Ingest), each event flattened,
 //     Windows events mapped to ECS (MapWindows), the keyword fields turned
 //     into strings, and the text free text searches (EventText);
-//   - requests: tenant and time range (CheckRequest), limits (CheckLimit),
+//   - requests: tenant and time range (CheckRequest), limits (check.Limit),
 //     field conditions checked into Cond values (Compile, CompileAll,
 //     CompileExclude) and free-text queries read into terms (Terms);
 //   - words: Tokens splits text exactly as the SQLite store's FTS5 index

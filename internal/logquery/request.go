@@ -46,20 +46,6 @@ func CheckRange(from, to time.Time) error {
 	return nil
 }
 
-// CheckLimit applies the default and the hard cap: larger limits are lowered
-// to maxN, negative ones are EINVALID.
-func CheckLimit(n, def, maxN int) (int, error) {
-	switch {
-	case n < 0:
-		return 0, lhk.Errorf(lhk.EINVALID, "limit must not be negative, got %d", n)
-	case n == 0:
-		return def, nil
-	case n > maxN:
-		return maxN, nil
-	}
-	return n, nil
-}
-
 // CheckField validates a field name: 1–MaxField bytes of printable UTF-8
 // without double quotes.
 func CheckField(f string) error {

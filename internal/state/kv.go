@@ -4,6 +4,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 )
 
 // CheckNamespace validates a kv namespace: 1–MaxNamespace printable bytes.
@@ -50,7 +51,7 @@ func CheckList(ns, prefix, after string, limit int) (int, error) {
 	if err := CheckNamespace(ns); err != nil {
 		return 0, err
 	}
-	limit, err := ClampLimit(limit, DefaultKVLimit, MaxKVLimit)
+	limit, err := check.Limit(limit, DefaultKVLimit, MaxKVLimit)
 	if err != nil {
 		return 0, err
 	}

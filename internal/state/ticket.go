@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 )
 
 // TicketIDPrefix starts every ticket id; the rest is a ULID. Ids are opaque:
@@ -297,7 +298,7 @@ func CheckTicketQuery(q lhk.TicketQuery) (*TicketQuery, error) {
 	if err := CheckTenant(q.Tenant); err != nil {
 		return nil, err
 	}
-	limit, err := ClampLimit(q.Limit, DefaultTicketLimit, MaxTicketLimit)
+	limit, err := check.Limit(q.Limit, DefaultTicketLimit, MaxTicketLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 	"github.com/lhk-soc/lhk/internal/logquery"
 )
 
@@ -247,7 +248,7 @@ func (s *Store) SearchFields(ctx context.Context, req lhk.FieldSearchRequest) (*
 // search runs a search query: newest first, a page of limit events, a
 // cursor for the next page when more match.
 func (s *Store) search(ctx context.Context, q *query, ex [][]lhk.Condition, limit int, cursor string, fp []byte) (*lhk.SearchResult, error) {
-	limit, err := logquery.CheckLimit(limit, lhk.DefaultLogLimit, lhk.MaxLogLimit)
+	limit, err := check.Limit(limit, lhk.DefaultLogLimit, lhk.MaxLogLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +322,7 @@ func (s *Store) Top(ctx context.Context, req lhk.TopRequest) (*lhk.TopResult, er
 	if err := logquery.CheckTopField(req.Field); err != nil {
 		return nil, err
 	}
-	limit, err := logquery.CheckLimit(req.Limit, DefaultTop, lhk.MaxTopBuckets)
+	limit, err := check.Limit(req.Limit, DefaultTop, lhk.MaxTopBuckets)
 	if err != nil {
 		return nil, err
 	}
