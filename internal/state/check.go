@@ -1,9 +1,11 @@
 // Package state holds the rules of lhk's state systems (filters, tickets,
 // assets, reports and kv) that do not depend on where they are stored:
 // validation and its messages, normalisation (observables, IPs, tags),
-// ids, listing cursors and the preparation of new records. Every backend
-// (systems/sqlite, systems/postgres) calls it before it writes, so both
-// accept, refuse and return the same things.
+// ids, listing cursors and pages, the preparation of new records, the
+// edits of stored tickets (TicketEdit), the order of an asset lookup
+// (LookupAsset) and the JSON a store keeps lists in. Every backend
+// (systems/sqlite, systems/postgres) calls it and keeps only its SQL, so
+// both accept, refuse and return the same things.
 package state
 
 import (
