@@ -19,9 +19,6 @@ import (
 	"github.com/lhk-soc/lhk/internal/check"
 )
 
-// MaxTenant is the longest tenant name, in bytes.
-const MaxTenant = check.MaxTenant
-
 // Times of events and requests must lie in [MinTime, MaxTime), which Unix
 // nanoseconds can hold.
 var (
@@ -311,7 +308,7 @@ func Decode(raw []byte) (lhk.Event, error) {
 	return e, nil
 }
 
-// CheckTenant validates a tenant name: 1–MaxTenant bytes of printable UTF-8,
+// CheckTenant validates a tenant name: 1–check.MaxTenant bytes of printable UTF-8,
 // and not the wildcard "*" that grants use for all tenants.
 func CheckTenant(tenant string) error { return check.Tenant(tenant, printable) }
 

@@ -23,9 +23,6 @@ import (
 	"github.com/lhk-soc/lhk/internal/check"
 )
 
-// MaxTenant is the longest tenant name, in bytes.
-const MaxTenant = check.MaxTenant
-
 // Size limits of stored fields, in bytes unless said otherwise.
 const (
 	MaxName        = 128      // filter names (characters), owners, authors, assignees, plugins
@@ -63,7 +60,7 @@ var (
 	MaxTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// CheckTenant validates a tenant name: 1–MaxTenant bytes of printable UTF-8,
+// CheckTenant validates a tenant name: 1–check.MaxTenant bytes of printable UTF-8,
 // and not the wildcard "*" that grants use for all tenants.
 func CheckTenant(tenant string) error { return check.Tenant(tenant, printable) }
 
