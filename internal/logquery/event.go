@@ -16,10 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 )
-
-// MaxTenant is the longest tenant name, in bytes.
-const MaxTenant = 128
 
 // Times of events and requests must lie in [MinTime, MaxTime), which Unix
 // nanoseconds can hold.
@@ -310,21 +308,9 @@ func Decode(raw []byte) (lhk.Event, error) {
 	return e, nil
 }
 
-// CheckTenant validates a tenant name: 1–MaxTenant bytes of printable UTF-8,
+// CheckTenant validates a tenant name: 1–check.MaxTenant bytes of printable UTF-8,
 // and not the wildcard "*" that grants use for all tenants.
-func CheckTenant(tenant string) error {
-	switch {
-	case tenant == "":
-		return lhk.Errorf(lhk.EINVALID, "tenant is required")
-	case tenant == "*":
-		return lhk.Errorf(lhk.EINVALID, `tenant "*" means all tenants: name one tenant`)
-	case len(tenant) > MaxTenant:
-		return lhk.Errorf(lhk.EINVALID, "tenant is %d bytes, at most %d allowed", len(tenant), MaxTenant)
-	case !printable(tenant):
-		return lhk.Errorf(lhk.EINVALID, "tenant %q must be printable UTF-8", Short(tenant))
-	}
-	return nil
-}
+func CheckTenant(tenant string) error { return check.Tenant(tenant, printable) }
 
 // printable reports whether s is valid UTF-8 without control characters.
 func printable(s string) bool {
@@ -340,17 +326,8 @@ func printable(s string) bool {
 }
 
 // Short cuts s to 64 bytes for an error message, so hostile input is not
-// echoed in full.
-func Short(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	i := 64
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
-}
+// echoed in full (check.Short).
+func Short(s string) string { return check.Short(s) }
 
 // jsonType names the JSON type of a decoded value.
 func jsonType(v any) string {

@@ -1,6 +1,7 @@
 package logquery
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 )
 
 // Query limits of the log stores beyond those of package lhk.
@@ -44,20 +46,6 @@ func CheckRange(from, to time.Time) error {
 			to.Sub(from).Round(time.Hour), int(lhk.MaxLogRange/(24*time.Hour)))
 	}
 	return nil
-}
-
-// CheckLimit applies the default and the hard cap: larger limits are lowered
-// to maxN, negative ones are EINVALID.
-func CheckLimit(n, def, maxN int) (int, error) {
-	switch {
-	case n < 0:
-		return 0, lhk.Errorf(lhk.EINVALID, "limit must not be negative, got %d", n)
-	case n == 0:
-		return def, nil
-	case n > maxN:
-		return maxN, nil
-	}
-	return n, nil
 }
 
 // CheckField validates a field name: 1–MaxField bytes of printable UTF-8
@@ -341,4 +329,155 @@ func Terms(q string) ([]string, error) {
 // BudgetError is the error of a query stopped at its time budget.
 func BudgetError(budget time.Duration) *lhk.Error {
 	return lhk.Errorf(lhk.ETIMEOUT, "the query ran past its %s budget: narrow the time range or add conditions", budget)
+}
+
+// StopError returns err wrapped in why a query stopped, when it stopped
+// short: the caller's context ended (its error), or budgeted, the context
+// the query ran under, passed its budget (BudgetError). It returns nil when
+// neither happened, and the store classifies err itself. budgeted is nil for
+// statements without a budget (ingest).
+func StopError(ctx, budgeted context.Context, budget time.Duration, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	if budgeted != nil && budgeted.Err() != nil {
+		return fmt.Errorf("%w: %w", BudgetError(budget), err)
+	}
+	return nil
+}
+
+// InCIDR reports whether value, trimmed of spaces, is an IP address inside
+// p, the meaning of a cidr condition on one value: a zone is dropped, and an
+// IPv4-mapped IPv6 address counts as IPv4 for an IPv4 block.
+func InCIDR(value string, p netip.Prefix) bool {
+	a, err := netip.ParseAddr(strings.TrimSpace(value))
+	if err != nil {
+		return false
+	}
+	a = a.WithZone("")
+	if p.Addr().Is4() {
+		a = a.Unmap()
+	}
+	return p.Contains(a)
+}
+
+// Request is a checked log request: what a store compiles into its query.
+// CheckSearch, CheckFieldSearch, CheckTop and CheckCount make it, checking
+// in the same order whichever store asks, so the first fault reported is
+// the same too.
+type Request struct {
+	Tenant   string
+	From, To time.Time
+	Conds    []Cond    // AND-ed field conditions
+	Terms    []string  // free-text terms (Terms); none matches every event
+	Exclude  [][]Cond  // filters whose events are left out (CompileExclude)
+	Field    string    // the field a top request counts by
+	Limit    int       // events of a page or buckets of a top, after the default and the cap
+	After    *Position // a search's page holds the events after this one; nil for the first page
+
+	fp []byte // a search's Fingerprint, which its cursors are bound to
+}
+
+// newRequest starts a request of one tenant's events in [from, to).
+func newRequest(tenant string, from, to time.Time) (*Request, error) {
+	if err := CheckRequest(tenant, from, to); err != nil {
+		return nil, err
+	}
+	return &Request{Tenant: tenant, From: from, To: to}, nil
+}
+
+// CheckSearch checks a free-text search: tenant and time range, the query
+// (Terms), then the page (limit, filters to apply, cursor).
+func (k *Keys) CheckSearch(req lhk.SearchRequest) (*Request, error) {
+	r, err := newRequest(req.Tenant, req.From, req.To)
+	if err != nil {
+		return nil, err
+	}
+	if r.Terms, err = Terms(req.Query); err != nil {
+		return nil, err
+	}
+	fp := Fingerprint("search", req.Tenant, req.Query, req.From, req.To)
+	if err := k.checkPage(r, fp, req.Limit, req.Exclude, req.Cursor); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CheckFieldSearch checks a search on field conditions: tenant and time
+// range, the conditions (CompileAll), then the page (limit, filters to
+// apply, cursor).
+func (k *Keys) CheckFieldSearch(req lhk.FieldSearchRequest) (*Request, error) {
+	r, err := newRequest(req.Tenant, req.From, req.To)
+	if err != nil {
+		return nil, err
+	}
+	if r.Conds, err = CompileAll(req.Fields); err != nil {
+		return nil, err
+	}
+	fp := Fingerprint("fields", req.Tenant, req.Fields, req.From, req.To)
+	if err := k.checkPage(r, fp, req.Limit, req.Exclude, req.Cursor); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkPage checks what pages a search: the limit (lhk.DefaultLogLimit when
+// zero, lowered to lhk.MaxLogLimit), the filters to apply and the cursor,
+// which must be one of the request fp.
+func (k *Keys) checkPage(r *Request, fp []byte, limit int, ex [][]lhk.Condition, cursor string) error {
+	var err error
+	if r.Limit, err = check.Limit(limit, lhk.DefaultLogLimit, lhk.MaxLogLimit); err != nil {
+		return err
+	}
+	if r.Exclude, err = CompileExclude(ex); err != nil {
+		return err
+	}
+	r.fp = fp
+	if cursor != "" {
+		p, err := k.OpenCursor(cursor, fp)
+		if err != nil {
+			return err
+		}
+		r.After = &p
+	}
+	return nil
+}
+
+// CheckTop checks a top request: tenant and time range, the field
+// (CheckTopField), the limit (DefaultTop buckets when zero, lowered to
+// lhk.MaxTopBuckets), the conditions, the query and the filters to apply.
+func CheckTop(req lhk.TopRequest) (*Request, error) {
+	r, err := newRequest(req.Tenant, req.From, req.To)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckTopField(req.Field); err != nil {
+		return nil, err
+	}
+	r.Field = req.Field
+	if r.Limit, err = check.Limit(req.Limit, DefaultTop, lhk.MaxTopBuckets); err != nil {
+		return nil, err
+	}
+	if r.Conds, err = CompileAll(req.Fields); err != nil {
+		return nil, err
+	}
+	if r.Terms, err = Terms(req.Query); err != nil {
+		return nil, err
+	}
+	if r.Exclude, err = CompileExclude(req.Exclude); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CheckCount checks a count: tenant and time range, then the conditions.
+func CheckCount(req lhk.CountRequest) (*Request, error) {
+	r, err := newRequest(req.Tenant, req.From, req.To)
+	if err != nil {
+		return nil, err
+	}
+	if r.Conds, err = CompileAll(req.Fields); err != nil {
+		return nil, err
+	}
+	return r, nil
 }

@@ -1,6 +1,8 @@
 package state
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -89,4 +91,52 @@ func AssetNotFound(tenant, nameOrIP string, byIP bool) error {
 		return lhk.Errorf(lhk.ENOTFOUND, "no asset named %q or with that IP in tenant %q", Short(nameOrIP), Short(tenant))
 	}
 	return lhk.Errorf(lhk.ENOTFOUND, "no asset named %q in tenant %q", Short(nameOrIP), Short(tenant))
+}
+
+// LookupAsset finds a tenant's asset as lhk.AssetService's LookupAsset
+// does, with a store's two queries: byName, by AssetKey(nameOrIP), then,
+// when nothing has that name and nameOrIP is an IP address, byIP, by its
+// canonical form (AssetIP). Each returns nil and no error when it finds
+// nothing; ENOTFOUND (AssetNotFound) when neither finds the asset.
+func LookupAsset(tenant, nameOrIP string, byName, byIP func(string) (*lhk.Asset, error)) (*lhk.Asset, error) {
+	a, err := byName(AssetKey(nameOrIP))
+	if a != nil || err != nil {
+		return a, err
+	}
+	ip, isIP := AssetIP(nameOrIP)
+	if !isIP {
+		return nil, AssetNotFound(tenant, nameOrIP, false)
+	}
+	a, err = byIP(ip)
+	if a == nil && err == nil {
+		return nil, AssetNotFound(tenant, nameOrIP, true)
+	}
+	return a, err
+}
+
+// AssetLists returns the IPs and tags of a as the JSON its store keeps them
+// in.
+func AssetLists(a *lhk.Asset) (ips, tags string, err error) {
+	i, err := json.Marshal(a.IPs)
+	if err != nil {
+		return "", "", err
+	}
+	t, err := json.Marshal(a.Tags)
+	if err != nil {
+		return "", "", err
+	}
+	return string(i), string(t), nil
+}
+
+// ReadAssetLists sets the IPs and tags of a, read from its store, from
+// their JSON (AssetLists); they are never nil.
+func ReadAssetLists(a *lhk.Asset, ips, tags []byte) error {
+	if err := json.Unmarshal(ips, &a.IPs); err != nil {
+		return fmt.Errorf("decode IPs of asset %q: %w", a.Name, err)
+	}
+	if err := json.Unmarshal(tags, &a.Tags); err != nil {
+		return fmt.Errorf("decode tags of asset %q: %w", a.Name, err)
+	}
+	a.IPs, a.Tags = NonNil(a.IPs), NonNil(a.Tags)
+	return nil
 }

@@ -1,9 +1,11 @@
 // Package state holds the rules of lhk's state systems (filters, tickets,
 // assets, reports and kv) that do not depend on where they are stored:
 // validation and its messages, normalisation (observables, IPs, tags),
-// ids, listing cursors and the preparation of new records. Every backend
-// (systems/sqlite, systems/postgres) calls it before it writes, so both
-// accept, refuse and return the same things.
+// ids, listing cursors and pages, the preparation of new records, the
+// edits of stored tickets (TicketEdit), the order of an asset lookup
+// (LookupAsset) and the JSON a store keeps lists in. Every backend
+// (systems/sqlite, systems/postgres) calls it and keeps only its SQL, so
+// both accept, refuse and return the same things.
 package state
 
 import (
@@ -18,11 +20,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 )
 
 // Size limits of stored fields, in bytes unless said otherwise.
 const (
-	MaxTenant      = 128      // tenant names
 	MaxName        = 128      // filter names (characters), owners, authors, assignees, plugins
 	MaxAssetName   = 255      // host names
 	MaxTitle       = 512      // ticket and report titles
@@ -58,21 +60,9 @@ var (
 	MaxTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// CheckTenant validates a tenant name: 1–MaxTenant bytes of printable UTF-8,
+// CheckTenant validates a tenant name: 1–check.MaxTenant bytes of printable UTF-8,
 // and not the wildcard "*" that grants use for all tenants.
-func CheckTenant(tenant string) error {
-	switch {
-	case tenant == "":
-		return lhk.Errorf(lhk.EINVALID, "tenant is required")
-	case tenant == "*":
-		return lhk.Errorf(lhk.EINVALID, `tenant "*" means all tenants: name one tenant`)
-	case len(tenant) > MaxTenant:
-		return lhk.Errorf(lhk.EINVALID, "tenant is %d bytes, at most %d allowed", len(tenant), MaxTenant)
-	case !printable(tenant):
-		return lhk.Errorf(lhk.EINVALID, "tenant %q must be printable UTF-8", Short(tenant))
-	}
-	return nil
-}
+func CheckTenant(tenant string) error { return check.Tenant(tenant, printable) }
 
 // printable reports whether s is valid UTF-8 on one line: no control
 // characters (tabs and newlines included) and no line or paragraph
@@ -124,19 +114,6 @@ func CheckTime(field string, t time.Time) error {
 		return lhk.Errorf(lhk.EINVALID, "%s %s is out of range: use a time between 1970 and 2262", field, t.Format(time.RFC3339))
 	}
 	return nil
-}
-
-// ClampLimit applies a listing's default and maximum.
-func ClampLimit(n, def, most int) (int, error) {
-	switch {
-	case n < 0:
-		return 0, lhk.Errorf(lhk.EINVALID, "limit must not be negative, got %d", n)
-	case n == 0:
-		return def, nil
-	case n > most:
-		return most, nil
-	}
-	return n, nil
 }
 
 // crockford is the alphabet of ULIDs.
@@ -203,19 +180,9 @@ func DecodeCursor(kind, tenant, s string) (*Cursor, error) {
 	return &c, nil
 }
 
-// Short returns s cut to 64 bytes for an error message, so hostile input is
-// not echoed in full.
-func Short(s string) string {
-	const n = 64
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// Short cuts s to 64 bytes for an error message, so hostile input is not
+// echoed in full (check.Short).
+func Short(s string) string { return check.Short(s) }
 
 // UTC returns t in UTC without its monotonic clock reading, to the
 // nanosecond, as the stores return times.

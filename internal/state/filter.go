@@ -191,3 +191,22 @@ func CheckHits(tenant string, count int64, last *time.Time) error {
 func FilterNotFound(tenant, name string) error {
 	return lhk.Errorf(lhk.ENOTFOUND, "filter %q not found in tenant %q", Short(name), Short(tenant))
 }
+
+// FilterConditions returns the conditions of f as the JSON its store keeps
+// them in.
+func FilterConditions(f *lhk.Filter) (string, error) {
+	b, err := json.Marshal(f.Conditions)
+	if err != nil {
+		return "", fmt.Errorf("encode conditions: %w", err)
+	}
+	return string(b), nil
+}
+
+// ReadFilterConditions sets the conditions of f, read from its store, from
+// their JSON (FilterConditions).
+func ReadFilterConditions(f *lhk.Filter, conds []byte) error {
+	if err := json.Unmarshal(conds, &f.Conditions); err != nil {
+		return fmt.Errorf("decode conditions of filter %q: %w", Short(f.Name), err)
+	}
+	return nil
+}

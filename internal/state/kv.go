@@ -4,6 +4,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 )
 
 // CheckNamespace validates a kv namespace: 1–MaxNamespace printable bytes.
@@ -36,8 +37,12 @@ func CheckKey(ns, key string) error {
 	return nil
 }
 
-// CheckValue validates a kv value: at most lhk.MaxKVValue bytes, any bytes.
-func CheckValue(value string) error {
+// CheckSet validates the arguments of a kv Set: the namespace and key
+// (CheckKey), then the value, at most lhk.MaxKVValue bytes of any kind.
+func CheckSet(ns, key, value string) error {
+	if err := CheckKey(ns, key); err != nil {
+		return err
+	}
 	if len(value) > lhk.MaxKVValue {
 		return lhk.Errorf(lhk.EINVALID, "kv value is %d bytes, at most %d allowed", len(value), lhk.MaxKVValue)
 	}
@@ -50,7 +55,7 @@ func CheckList(ns, prefix, after string, limit int) (int, error) {
 	if err := CheckNamespace(ns); err != nil {
 		return 0, err
 	}
-	limit, err := ClampLimit(limit, DefaultKVLimit, MaxKVLimit)
+	limit, err := check.Limit(limit, DefaultKVLimit, MaxKVLimit)
 	if err != nil {
 		return 0, err
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 	"github.com/lhk-soc/lhk/internal/markdown"
 )
 
@@ -56,7 +57,7 @@ func CheckReports(tenant string, limit int, cursor string) (int, *Cursor, error)
 	if err := CheckTenant(tenant); err != nil {
 		return 0, nil, err
 	}
-	limit, err := ClampLimit(limit, DefaultReportLimit, MaxReportLimit)
+	limit, err := check.Limit(limit, DefaultReportLimit, MaxReportLimit)
 	if err != nil {
 		return 0, nil, err
 	}

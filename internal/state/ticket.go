@@ -3,11 +3,14 @@ package state
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 )
 
 // TicketIDPrefix starts every ticket id; the rest is a ULID. Ids are opaque:
@@ -247,38 +250,115 @@ func newComment(ctx context.Context, c lhk.Comment, at time.Time) (lhk.Comment, 
 	return lhk.Comment{Author: c.Author, Body: c.Body, At: at}, nil
 }
 
-// UpdateTicket applies upd to t: nil fields stay, AddEvents and
-// AddObservables are appended without duplicates. The caller checks the
-// result (CheckTicket) and sets UpdatedAt.
-func UpdateTicket(t *lhk.Ticket, upd lhk.TicketUpdate) error {
-	for _, f := range []struct {
-		dst *string
-		src *string
-	}{{&t.Title, upd.Title}, {&t.Description, upd.Description}, {&t.Status, upd.Status},
-		{&t.Severity, upd.Severity}, {&t.Assignee, upd.Assignee}} {
-		if f.src != nil {
-			*f.dst = *f.src
-		}
-	}
-	var err error
-	if t.Events, err = addEvents(t.Events, upd.AddEvents); err != nil {
-		return err
-	}
-	t.Observables, err = addObservables(t.Observables, upd.AddObservables)
-	return err
+// TicketEdit is a change to a stored ticket, UpdateTicket's or
+// CommentTicket's. A store reads the ticket under its write lock, applies
+// the edit to it (Apply) and writes it back.
+type TicketEdit struct {
+	what  string // what the edit does, for its errors
+	apply func(t *lhk.Ticket, now time.Time) error
 }
 
-// CommentTicket appends c to t, stamped with now (c.At is ignored); an
-// empty author is the context's actor.
-func CommentTicket(ctx context.Context, t *lhk.Ticket, c lhk.Comment, now time.Time) error {
-	if len(t.Comments) >= MaxTicketComments {
-		return lhk.Errorf(lhk.EINVALID, "ticket %s has %d comments, the most it holds", t.ID, MaxTicketComments)
-	}
-	nc, err := newComment(ctx, c, now)
-	if err != nil {
+// UpdateTicket is the edit applying upd: nil fields stay, AddEvents and
+// AddObservables are appended without duplicates.
+func UpdateTicket(upd lhk.TicketUpdate) TicketEdit {
+	return TicketEdit{what: "update ticket", apply: func(t *lhk.Ticket, _ time.Time) error {
+		for _, f := range []struct {
+			dst *string
+			src *string
+		}{{&t.Title, upd.Title}, {&t.Description, upd.Description}, {&t.Status, upd.Status},
+			{&t.Severity, upd.Severity}, {&t.Assignee, upd.Assignee}} {
+			if f.src != nil {
+				*f.dst = *f.src
+			}
+		}
+		var err error
+		if t.Events, err = addEvents(t.Events, upd.AddEvents); err != nil {
+			return err
+		}
+		t.Observables, err = addObservables(t.Observables, upd.AddObservables)
+		return err
+	}}
+}
+
+// CommentTicket is the edit appending c, stamped with the time of the edit
+// (c.At is ignored); an empty author is the context's actor.
+func CommentTicket(ctx context.Context, c lhk.Comment) TicketEdit {
+	return TicketEdit{what: "comment ticket", apply: func(t *lhk.Ticket, now time.Time) error {
+		if len(t.Comments) >= MaxTicketComments {
+			return lhk.Errorf(lhk.EINVALID, "ticket %s has %d comments, the most it holds", t.ID, MaxTicketComments)
+		}
+		nc, err := newComment(ctx, c, now)
+		if err != nil {
+			return err
+		}
+		t.Comments = append(t.Comments, nc)
+		return nil
+	}}
+}
+
+// Apply applies e at now to t, a ticket as read from its store, checks the
+// result (CheckTicket) and sets its UpdatedAt to now. On an error t must
+// not be written.
+func (e TicketEdit) Apply(t *lhk.Ticket, now time.Time) error {
+	if err := e.apply(t, now); err != nil {
 		return err
 	}
-	t.Comments = append(t.Comments, nc)
+	if err := CheckTicket(t); err != nil {
+		return err
+	}
+	t.UpdatedAt = now
+	return nil
+}
+
+// Wrap returns err, the failure of e on the ticket id, saying what e did.
+func (e TicketEdit) Wrap(id string, err error) error {
+	return fmt.Errorf("%s %q: %w", e.what, Short(id), err)
+}
+
+// TicketRow is what a store writes of a ticket besides its plain fields.
+type TicketRow struct {
+	Events, Observables, Comments string // the lists, as JSON
+	// Search is the text SearchTickets' Text is matched in (SearchText).
+	Search string
+	// ObservableKeys are the values SearchTickets' Observable is matched
+	// against (ObservableKey), one an observable; a store indexes them.
+	ObservableKeys []string
+}
+
+// NewTicketRow returns what a store writes of t besides its plain fields.
+func NewTicketRow(t *lhk.Ticket) (*TicketRow, error) {
+	r := &TicketRow{Search: SearchText(t), ObservableKeys: make([]string, len(t.Observables))}
+	for i, o := range t.Observables {
+		r.ObservableKeys[i] = ObservableKey(o.Value)
+	}
+	for _, c := range []struct {
+		dst *string
+		v   any
+	}{{&r.Events, t.Events}, {&r.Observables, t.Observables}, {&r.Comments, t.Comments}} {
+		b, err := json.Marshal(c.v)
+		if err != nil {
+			return nil, err
+		}
+		*c.dst = string(b)
+	}
+	return r, nil
+}
+
+// ReadTicketLists sets the lists of t, read from its store, from their
+// JSON: never nil, comment times in UTC.
+func ReadTicketLists(t *lhk.Ticket, events, observables, comments []byte) error {
+	for _, c := range []struct {
+		b []byte
+		v any
+	}{{events, &t.Events}, {observables, &t.Observables}, {comments, &t.Comments}} {
+		if err := json.Unmarshal(c.b, c.v); err != nil {
+			return fmt.Errorf("decode ticket %q: %w", t.ID, err)
+		}
+	}
+	t.Events, t.Observables, t.Comments = NonNil(t.Events), NonNil(t.Observables), NonNil(t.Comments)
+	for i := range t.Comments {
+		t.Comments[i].At = t.Comments[i].At.UTC()
+	}
 	return nil
 }
 
@@ -297,7 +377,7 @@ func CheckTicketQuery(q lhk.TicketQuery) (*TicketQuery, error) {
 	if err := CheckTenant(q.Tenant); err != nil {
 		return nil, err
 	}
-	limit, err := ClampLimit(q.Limit, DefaultTicketLimit, MaxTicketLimit)
+	limit, err := check.Limit(q.Limit, DefaultTicketLimit, MaxTicketLimit)
 	if err != nil {
 		return nil, err
 	}

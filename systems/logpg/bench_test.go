@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,29 +107,6 @@ func benchBackends(b *testing.B, n int) []*benchBackend {
 	return backends
 }
 
-// benchPercentiles reports p50 and p99 of durations in milliseconds.
-func benchPercentiles(b *testing.B, ds []time.Duration) {
-	if len(ds) == 0 {
-		return
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(ds[min(len(ds)-1, len(ds)*99/100)].Microseconds())/1000, "p99-ms")
-}
-
-// benchTimed runs fn b.N times and reports percentiles.
-func benchTimed(b *testing.B, fn func(i int)) {
-	ds := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		t := time.Now()
-		fn(i)
-		ds = append(ds, time.Since(t))
-	}
-	b.StopTimer()
-	benchPercentiles(b, ds)
-}
-
 // BenchmarkCompare runs the cases of logsqlite's BenchmarkStore on both
 // stores.
 func BenchmarkCompare(b *testing.B) {
@@ -194,7 +170,7 @@ func BenchmarkCompare(b *testing.B) {
 	for _, c := range cases {
 		for _, be := range backends {
 			b.Run(c.name+"/"+be.name, func(b *testing.B) {
-				benchTimed(b, func(i int) {
+				systemtest.LogsBenchTimed(b, func(i int) {
 					from, to := systemtest.LogsBenchRange(i)
 					if err := c.run(be.s, from, to, i); err != nil {
 						b.Fatal(err)

@@ -63,15 +63,25 @@ func clamp(t time.Time) time.Time {
 	return t
 }
 
-// base starts a query of one tenant's events in [from, to).
-func base(tenant string, from, to time.Time) (*query, error) {
-	if err := logquery.CheckRequest(tenant, from, to); err != nil {
-		return nil, err
-	}
+// where starts the query of the request r: the tenant's events in its time
+// range that match its conditions and terms, without those of the filters
+// to apply (an event matching every condition of one of them).
+func (s *Store) where(r *logquery.Request) *query {
 	q := &query{}
-	q.add("tenant = " + q.arg(tenant))
-	q.add("ts >= " + q.arg(clamp(from)) + " AND ts < " + q.arg(clamp(to)))
-	return q, nil
+	q.add("tenant = " + q.arg(r.Tenant))
+	q.add("ts >= " + q.arg(clamp(r.From)) + " AND ts < " + q.arg(clamp(r.To)))
+	for _, c := range r.Conds {
+		q.add(s.cond(q, c))
+	}
+	freeText(q, r.Terms)
+	for _, cs := range r.Exclude {
+		parts := make([]string, len(cs))
+		for i, c := range cs {
+			parts[i] = "(" + s.cond(q, c) + ")"
+		}
+		q.add("NOT COALESCE(" + strings.Join(parts, " AND ") + ", FALSE)")
+	}
+	return q
 }
 
 // keywordExpr is the indexed expression of a keyword field (a constant of
@@ -186,7 +196,7 @@ func (s *Store) cond(q *query, c logquery.Cond) string {
 			return "FALSE" // a zoned address: SQLite's lhk_cidr matches nothing either
 		}
 		if c.Field == "tenant" {
-			return strconv.FormatBool(cidrMatch(q.args[0].(string), p))
+			return strconv.FormatBool(logquery.InCIDR(q.args[0].(string), p))
 		}
 		x := ipExpr(q, c.Field)
 		m := x + " <<= " + q.arg(p) + "::inet"
@@ -214,20 +224,6 @@ func (s *Store) cond(q *query, c logquery.Cond) string {
 		return x + " " + op + " " + q.arg(v.Str)
 	}
 	panic("logpg: unknown op " + c.Op) // logquery.Compile allows only lhk.Ops
-}
-
-// cidrMatch is SQLite's lhk_cidr on a string: value is an IP address inside
-// p (IPv4-mapped IPv6 addresses count as IPv4 for an IPv4 block).
-func cidrMatch(value string, p netip.Prefix) bool {
-	a, err := netip.ParseAddr(strings.TrimSpace(value))
-	if err != nil {
-		return false
-	}
-	a = a.WithZone("")
-	if p.Addr().Is4() {
-		a = a.Unmap()
-	}
-	return p.Contains(a)
 }
 
 // lowerInverse maps each code point to the others unicode.ToLower turns
@@ -276,36 +272,6 @@ func foldRegexp(needle string) string {
 	return b.String()
 }
 
-// conds adds AND-ed conditions to q.
-func (s *Store) conds(q *query, cs []lhk.Condition) error {
-	cc, err := logquery.CompileAll(cs)
-	if err != nil {
-		return err
-	}
-	for _, c := range cc {
-		q.add(s.cond(q, c))
-	}
-	return nil
-}
-
-// exclude adds the filters to drop: an event matching every condition of
-// any inner slice is left out. Empty inner slices are ignored (a filter
-// without conditions drops nothing).
-func (s *Store) exclude(q *query, ex [][]lhk.Condition) error {
-	fs, err := logquery.CompileExclude(ex)
-	if err != nil {
-		return err
-	}
-	for _, cs := range fs {
-		parts := make([]string, len(cs))
-		for i, c := range cs {
-			parts[i] = "(" + s.cond(q, c) + ")"
-		}
-		q.add("NOT COALESCE(" + strings.Join(parts, " AND ") + ", FALSE)")
-	}
-	return nil
-}
-
 // freeText adds the condition that every term of a free-text query
 // (logquery.Terms) appears in the event: each of its words in tsv (the GIN
 // index), and phrases and long words, which tsv cannot tell, in words.
@@ -351,76 +317,44 @@ func freeText(q *query, terms []string) {
 }
 
 // Search finds events of a tenant whose text contains every word of the
-// query (whole words, case-insensitive; "quoted words" must appear together
-// in that order; punctuation separates words, so wscript.exe or 10.0.0.5 are
-// found inside paths and addresses), as logsqlite does. An empty query
-// matches every event. A query of only punctuation is EINVALID.
+// query, as logsqlite's Search does: the words are looked up in tsv and
+// phrases checked in words (freeText).
 func (s *Store) Search(ctx context.Context, req lhk.SearchRequest) (*lhk.SearchResult, error) {
-	q, err := base(req.Tenant, req.From, req.To)
+	r, err := s.keys.CheckSearch(req)
 	if err != nil {
 		return nil, err
 	}
-	terms, err := logquery.Terms(req.Query)
-	if err != nil {
-		return nil, err
-	}
-	freeText(q, terms)
-	fp := logquery.Fingerprint("search", req.Tenant, req.Query, req.From, req.To)
-	return s.search(ctx, q, req.Exclude, req.Limit, req.Cursor, fp)
+	return s.search(ctx, r)
 }
 
-// SearchFields finds events of a tenant matching every condition. Missing
-// fields never match (except for the test of exists). eq compares strings
-// exactly and numbers numerically (a string holding a number matches either
-// form); contains ignores case; prefix is case-sensitive; cidr takes IPv4 and
-// IPv6 blocks (or one address); gt and lt compare numbers with numeric fields
-// and strings lexically with text fields, and "@timestamp" as a time.
-// Conditions on arrays match only exists.
+// SearchFields finds events of a tenant matching every condition, with the
+// meaning logsqlite's SearchFields gives each operator (cond compiles them;
+// TestParity compares the two).
 func (s *Store) SearchFields(ctx context.Context, req lhk.FieldSearchRequest) (*lhk.SearchResult, error) {
-	q, err := base(req.Tenant, req.From, req.To)
+	r, err := s.keys.CheckFieldSearch(req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.conds(q, req.Fields); err != nil {
-		return nil, err
-	}
-	fp := logquery.Fingerprint("fields", req.Tenant, req.Fields, req.From, req.To)
-	return s.search(ctx, q, req.Exclude, req.Limit, req.Cursor, fp)
+	return s.search(ctx, r)
 }
 
-// search runs a search query: newest first, a page of limit events, a
+// search runs a checked search: newest first, a page of r.Limit events, a
 // cursor for the next page when more match.
-func (s *Store) search(ctx context.Context, q *query, ex [][]lhk.Condition, limit int, cursor string, fp []byte) (*lhk.SearchResult, error) {
-	limit, err := logquery.CheckLimit(limit, lhk.DefaultLogLimit, lhk.MaxLogLimit)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.exclude(q, ex); err != nil {
-		return nil, err
-	}
-	if cursor != "" {
-		p, err := s.keys.OpenCursor(cursor, fp)
-		if err != nil {
-			return nil, err
-		}
-		q.add("(ts, seq) < (" + q.arg(time.Unix(0, p.TS)) + ", " + q.arg(p.Seq) + ")")
+func (s *Store) search(ctx context.Context, r *logquery.Request) (*lhk.SearchResult, error) {
+	q := s.where(r)
+	if r.After != nil {
+		q.add("(ts, seq) < (" + q.arg(time.Unix(0, r.After.TS)) + ", " + q.arg(r.After.Seq) + ")")
 	}
 	bctx, cancel := s.budgeted(ctx)
 	defer cancel()
 	rows, err := s.r.Query(bctx, "SELECT seq, ts, doc, orig FROM events WHERE "+q.sql()+
-		" ORDER BY ts DESC, seq DESC LIMIT "+q.arg(limit+1), q.args...)
+		" ORDER BY ts DESC, seq DESC LIMIT "+q.arg(r.Limit+1), q.args...)
 	if err != nil {
 		return nil, s.storeErr(ctx, bctx, fmt.Errorf("search events: %w", err))
 	}
 	defer rows.Close()
-	tenant := q.args[0].(string)
-	res := &lhk.SearchResult{Events: []lhk.Event{}}
-	var last logquery.Position
-	for rows.Next() {
-		if len(res.Events) == limit {
-			res.Truncated = true
-			break
-		}
+	page := s.keys.NewPage(r)
+	for rows.Next() && !page.Full() {
 		var (
 			seq  int64
 			ts   time.Time
@@ -433,23 +367,15 @@ func (s *Store) search(ctx context.Context, q *query, ex [][]lhk.Condition, limi
 		if orig != nil {
 			doc = []byte(*orig)
 		}
-		e, err := logquery.Decode(doc)
-		if err != nil {
-			return nil, fmt.Errorf("decode stored event %d: %w", seq, err)
+		if err := page.Add(seq, ts.UnixNano(), doc); err != nil {
+			return nil, err
 		}
-		e["tenant"] = tenant
-		e["_id"] = s.keys.EventID(seq)
-		res.Events = append(res.Events, e)
-		last = logquery.Position{TS: ts.UnixNano(), Seq: seq}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, s.storeErr(ctx, bctx, fmt.Errorf("search events: %w", err))
 	}
-	if res.Truncated {
-		res.NextCursor = s.keys.SealCursor(last, fp)
-	}
-	return res, nil
+	return page.Result(), nil
 }
 
 // Top counts a tenant's events by the values of one field, most frequent
@@ -458,44 +384,27 @@ func (s *Store) search(ctx context.Context, q *query, ex [][]lhk.Condition, limi
 // lhk.MaxTopBuckets when larger. Total counts the matching events that have
 // the field; Other those outside the buckets.
 func (s *Store) Top(ctx context.Context, req lhk.TopRequest) (*lhk.TopResult, error) {
-	q, err := base(req.Tenant, req.From, req.To)
+	r, err := logquery.CheckTop(req)
 	if err != nil {
 		return nil, err
 	}
-	if err := logquery.CheckTopField(req.Field); err != nil {
-		return nil, err
-	}
-	limit, err := logquery.CheckLimit(req.Limit, DefaultTop, lhk.MaxTopBuckets)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.conds(q, req.Fields); err != nil {
-		return nil, err
-	}
-	terms, err := logquery.Terms(req.Query)
-	if err != nil {
-		return nil, err
-	}
-	freeText(q, terms)
-	if err := s.exclude(q, req.Exclude); err != nil {
-		return nil, err
-	}
+	q := s.where(r)
 	var sql string
 	switch {
-	case req.Field == "tenant" || logquery.IsKeyword(req.Field):
+	case r.Field == "tenant" || logquery.IsKeyword(r.Field):
 		key := "tenant"
-		if req.Field != "tenant" {
-			key = keywordExpr(req.Field)
+		if r.Field != "tenant" {
+			key = keywordExpr(r.Field)
 		}
 		q.add(key + " IS NOT NULL")
 		sql = "SELECT FALSE, v, c, sum(c) OVER () FROM (SELECT " + key + " AS v, count(*) AS c FROM events WHERE " + q.sql() +
-			" GROUP BY 1) t ORDER BY c DESC, v LIMIT " + q.arg(limit)
+			" GROUP BY 1) t ORDER BY c DESC, v LIMIT " + q.arg(r.Limit)
 	default:
-		key := "lhk_key(doc -> " + q.arg(req.Field) + ")"
+		key := "lhk_key(doc -> " + q.arg(r.Field) + ")"
 		q.add(key + " IS NOT NULL")
 		sql = "SELECT jsonb_typeof(v) = 'number', v #>> '{}', c, sum(c) OVER () FROM (SELECT " + key + " AS v, count(*) AS c FROM events WHERE " +
 			q.sql() + " GROUP BY 1) t ORDER BY c DESC, jsonb_typeof(v) <> 'number', " +
-			"CASE WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::numeric END, (v #>> '{}') COLLATE \"C\" LIMIT " + q.arg(limit)
+			"CASE WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::numeric END, (v #>> '{}') COLLATE \"C\" LIMIT " + q.arg(r.Limit)
 	}
 	bctx, cancel := s.budgeted(ctx)
 	defer cancel()
@@ -504,13 +413,13 @@ func (s *Store) Top(ctx context.Context, req lhk.TopRequest) (*lhk.TopResult, er
 		return nil, s.storeErr(ctx, bctx, fmt.Errorf("top events: %w", err))
 	}
 	defer rows.Close()
-	res := &lhk.TopResult{Field: req.Field, Buckets: []lhk.Bucket{}}
-	var inBuckets int64
+	var buckets []lhk.Bucket
+	var total int64
 	for rows.Next() {
 		var (
-			isNum    bool
-			v        string
-			c, total int64
+			isNum bool
+			v     string
+			c     int64
 		)
 		if err := rows.Scan(&isNum, &v, &c, &total); err != nil {
 			return nil, s.storeErr(ctx, bctx, fmt.Errorf("read top: %w", err))
@@ -518,16 +427,13 @@ func (s *Store) Top(ctx context.Context, req lhk.TopRequest) (*lhk.TopResult, er
 		if isNum {
 			v = sqliteNumber(v)
 		}
-		res.Buckets = append(res.Buckets, lhk.Bucket{Value: v, Count: c})
-		res.Total = total
-		inBuckets += c
+		buckets = append(buckets, lhk.Bucket{Value: v, Count: c})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, s.storeErr(ctx, bctx, fmt.Errorf("top events: %w", err))
 	}
-	res.Other = res.Total - inBuckets
-	return res, nil
+	return logquery.TopResult(r, buckets, total), nil
 }
 
 // sqliteNumber formats a JSON number as SQLite's json_extract returns it
@@ -545,13 +451,11 @@ func sqliteNumber(s string) string {
 // Count counts a tenant's events matching every condition, with the time of
 // the newest.
 func (s *Store) Count(ctx context.Context, req lhk.CountRequest) (*lhk.CountResult, error) {
-	q, err := base(req.Tenant, req.From, req.To)
+	r, err := logquery.CheckCount(req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.conds(q, req.Fields); err != nil {
-		return nil, err
-	}
+	q := s.where(r)
 	bctx, cancel := s.budgeted(ctx)
 	defer cancel()
 	var n int64
@@ -559,10 +463,5 @@ func (s *Store) Count(ctx context.Context, req lhk.CountRequest) (*lhk.CountResu
 	if err := s.r.QueryRow(bctx, "SELECT count(*), max(ts) FROM events WHERE "+q.sql(), q.args...).Scan(&n, &last); err != nil {
 		return nil, s.storeErr(ctx, bctx, fmt.Errorf("count events: %w", err))
 	}
-	res := &lhk.CountResult{Count: n}
-	if last != nil {
-		t := last.UTC()
-		res.Last = &t
-	}
-	return res, nil
+	return logquery.CountResult(n, last), nil
 }

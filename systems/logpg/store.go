@@ -202,12 +202,12 @@ func (s *Store) storeErr(ctx, budgeted context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	if stopped := logquery.StopError(ctx, budgeted, s.budget, err); stopped != nil {
+		return stopped
 	}
 	var pe *pgconn.PgError
-	if budgeted != nil && (budgeted.Err() != nil || errors.As(err, &pe) && pe.Code == "57014") {
-		return fmt.Errorf("%w: %w", logquery.BudgetError(s.budget), err)
+	if budgeted != nil && errors.As(err, &pe) && pe.Code == "57014" {
+		return fmt.Errorf("%w: %w", logquery.BudgetError(s.budget), err) // statement_timeout
 	}
 	if pgconn.SafeToRetry(err) || errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01" || strings.HasPrefix(pe.Code, "53") || strings.HasPrefix(pe.Code, "08")) {
 		return fmt.Errorf("%w: %w", lhk.Errorf(lhk.EUNAVAILABLE, "log store is busy, try again"), err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,29 +95,6 @@ func sharedStore(b *testing.B) {
 	if benchStore.err != nil {
 		b.Fatal(benchStore.err)
 	}
-}
-
-// percentiles reports p50 and p99 of durations in milliseconds.
-func percentiles(b *testing.B, ds []time.Duration) {
-	if len(ds) == 0 {
-		return
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(ds[min(len(ds)-1, len(ds)*99/100)].Microseconds())/1000, "p99-ms")
-}
-
-// timed runs fn b.N times and reports percentiles.
-func timed(b *testing.B, fn func(i int)) {
-	ds := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		t := time.Now()
-		fn(i)
-		ds = append(ds, time.Since(t))
-	}
-	b.StopTimer()
-	percentiles(b, ds)
 }
 
 // benchRange is a week of the month of events, starting on a different day
@@ -216,7 +192,7 @@ func BenchmarkStore(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name+"/lhk", func(b *testing.B) {
-			timed(b, func(i int) {
+			systemtest.LogsBenchTimed(b, func(i int) {
 				from, to := benchRange(i)
 				if err := c.lib(from, to, i); err != nil {
 					b.Fatal(err)
@@ -224,14 +200,14 @@ func BenchmarkStore(b *testing.B) {
 			})
 		})
 		b.Run(c.name+"/sql", func(b *testing.B) {
-			timed(b, func(i int) {
+			systemtest.LogsBenchTimed(b, func(i int) {
 				from, to := benchRange(i)
 				rawSearch(b, raw, c.sql, c.args(from, to, i)...)
 			})
 		})
 	}
 	b.Run("Top/user.name/lhk", func(b *testing.B) {
-		timed(b, func(i int) {
+		systemtest.LogsBenchTimed(b, func(i int) {
 			from, to := benchRange(i)
 			if _, err := s.Top(ctx, lhk.TopRequest{Tenant: "acme", Field: "user.name", From: from, To: to,
 				Fields: []lhk.Condition{{Field: "event.code", Op: "eq", Value: "4625"}}}); err != nil {
@@ -240,7 +216,7 @@ func BenchmarkStore(b *testing.B) {
 		})
 	})
 	b.Run("Top/user.name/sql", func(b *testing.B) {
-		timed(b, func(i int) {
+		systemtest.LogsBenchTimed(b, func(i int) {
 			from, to := benchRange(i)
 			rows, err := raw.Query(`SELECT v, c, SUM(c) OVER () FROM (SELECT usr AS v, COUNT(*) AS c FROM events
 				WHERE tenant = ? AND ts >= ? AND ts < ? AND code = '4625' GROUP BY 1 HAVING v IS NOT NULL) ORDER BY c DESC, v LIMIT 10`,

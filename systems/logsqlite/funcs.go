@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"modernc.org/sqlite"
+
+	"github.com/lhk-soc/lhk/internal/logquery"
 )
 
 // driverName is the private database/sql driver this package registers: the
@@ -22,7 +24,8 @@ func init() {
 }
 
 // cidrFunc is lhk_cidr(value, prefix): 1 when value is an IP address inside
-// prefix (both IPv4 and IPv6; IPv4-mapped IPv6 addresses count as IPv4).
+// prefix (logquery.InCIDR: IPv4 and IPv6; IPv4-mapped IPv6 addresses count
+// as IPv4).
 func cidrFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 	v, ok := args[0].(string)
 	p, ok2 := args[1].(string)
@@ -33,15 +36,7 @@ func cidrFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, err
 	if err != nil {
 		return int64(0), nil
 	}
-	a, err := netip.ParseAddr(strings.TrimSpace(v))
-	if err != nil {
-		return int64(0), nil
-	}
-	a = a.WithZone("")
-	if pfx.Addr().Is4() {
-		a = a.Unmap()
-	}
-	if pfx.Contains(a) {
+	if logquery.InCIDR(v, pfx) {
 		return int64(1), nil
 	}
 	return int64(0), nil

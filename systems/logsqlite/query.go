@@ -47,15 +47,31 @@ func clampNano(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// base starts a query of one tenant's events in [from, to).
-func base(tenant string, from, to time.Time) (*query, error) {
-	if err := logquery.CheckRequest(tenant, from, to); err != nil {
-		return nil, err
-	}
+// where starts the query of the request r: the tenant's events in its time
+// range that match its conditions and terms, without those of the filters
+// to apply (an event matching every condition of one of them).
+func (s *Store) where(r *logquery.Request) *query {
 	q := &query{}
-	q.add("tenant = ?", tenant)
-	q.add("ts >= ? AND ts < ?", clampNano(from), clampNano(to))
-	return q, nil
+	q.add("tenant = ?", r.Tenant)
+	q.add("ts >= ? AND ts < ?", clampNano(r.From), clampNano(r.To))
+	for _, c := range r.Conds {
+		e, a := s.cond(c)
+		q.add(e, a...)
+	}
+	if len(r.Terms) > 0 {
+		q.add("seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", ftsQuery(r.Terms))
+	}
+	for _, cs := range r.Exclude {
+		var parts []string
+		var args []any
+		for _, c := range cs {
+			e, a := s.cond(c)
+			parts = append(parts, "("+e+")")
+			args = append(args, a...)
+		}
+		q.add("NOT COALESCE("+strings.Join(parts, " AND ")+", 0)", args...)
+	}
+	return q
 }
 
 // sqlNum is a number as SQLite should compare it: an integer when whole.
@@ -150,53 +166,16 @@ func (s *Store) cond(c logquery.Cond) (string, []any) {
 	panic("logsqlite: unknown op " + c.Op) // logquery.Compile allows only lhk.Ops
 }
 
-// conds adds AND-ed conditions to q.
-func (s *Store) conds(q *query, cs []lhk.Condition) error {
-	cc, err := logquery.CompileAll(cs)
-	if err != nil {
-		return err
-	}
-	for _, c := range cc {
-		e, a := s.cond(c)
-		q.add(e, a...)
-	}
-	return nil
-}
-
-// exclude adds the filters to drop: an event matching every condition of
-// any inner slice is left out. Empty inner slices are ignored (a filter
-// without conditions drops nothing).
-func (s *Store) exclude(q *query, ex [][]lhk.Condition) error {
-	fs, err := logquery.CompileExclude(ex)
-	if err != nil {
-		return err
-	}
-	for _, cs := range fs {
-		var parts []string
-		var args []any
-		for _, c := range cs {
-			e, a := s.cond(c)
-			parts = append(parts, "("+e+")")
-			args = append(args, a...)
-		}
-		q.add("NOT COALESCE("+strings.Join(parts, " AND ")+", 0)", args...)
-	}
-	return nil
-}
-
-// ftsQuery turns user text into an FTS5 expression that can only mean "all
-// of these words" (logquery.Terms): each term is passed as an FTS5 string,
-// with quotes doubled, so no FTS5 syntax (NEAR, OR, NOT, *, ^, column
-// filters) can get through. It returns "" for a query without terms.
-func ftsQuery(q string) (string, error) {
-	terms, err := logquery.Terms(q)
-	if err != nil {
-		return "", err
-	}
+// ftsQuery turns free-text terms (logquery.Terms) into an FTS5 expression
+// that can only mean "all of these terms": each is passed as an FTS5
+// string, with quotes doubled, so no FTS5 syntax (NEAR, OR, NOT, *, ^,
+// column filters) can get through.
+func ftsQuery(terms []string) string {
+	quoted := make([]string, len(terms))
 	for i, t := range terms {
-		terms[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+		quoted[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 	}
-	return strings.Join(terms, " AND "), nil
+	return strings.Join(quoted, " AND ")
 }
 
 // budgeted returns ctx limited to the store's query budget.
@@ -210,19 +189,11 @@ func (s *Store) budgeted(ctx context.Context) (context.Context, context.CancelFu
 // found inside paths and addresses). An empty query matches every event. A
 // query of only punctuation is EINVALID.
 func (s *Store) Search(ctx context.Context, req lhk.SearchRequest) (*lhk.SearchResult, error) {
-	q, err := base(req.Tenant, req.From, req.To)
+	r, err := s.keys.CheckSearch(req)
 	if err != nil {
 		return nil, err
 	}
-	m, err := ftsQuery(req.Query)
-	if err != nil {
-		return nil, err
-	}
-	if m != "" {
-		q.add("seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", m)
-	}
-	fp := logquery.Fingerprint("search", req.Tenant, req.Query, req.From, req.To)
-	return s.search(ctx, q, req.Exclude, req.Limit, req.Cursor, fp)
+	return s.search(ctx, r)
 }
 
 // SearchFields finds events of a tenant matching every condition. Missing
@@ -233,80 +204,43 @@ func (s *Store) Search(ctx context.Context, req lhk.SearchRequest) (*lhk.SearchR
 // and strings lexically with text fields, and "@timestamp" as a time.
 // Conditions on arrays match only exists.
 func (s *Store) SearchFields(ctx context.Context, req lhk.FieldSearchRequest) (*lhk.SearchResult, error) {
-	q, err := base(req.Tenant, req.From, req.To)
+	r, err := s.keys.CheckFieldSearch(req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.conds(q, req.Fields); err != nil {
-		return nil, err
-	}
-	fp := logquery.Fingerprint("fields", req.Tenant, req.Fields, req.From, req.To)
-	return s.search(ctx, q, req.Exclude, req.Limit, req.Cursor, fp)
+	return s.search(ctx, r)
 }
 
-// search runs a search query: newest first, a page of limit events, a
+// search runs a checked search: newest first, a page of r.Limit events, a
 // cursor for the next page when more match.
-func (s *Store) search(ctx context.Context, q *query, ex [][]lhk.Condition, limit int, cursor string, fp []byte) (*lhk.SearchResult, error) {
-	limit, err := logquery.CheckLimit(limit, lhk.DefaultLogLimit, lhk.MaxLogLimit)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.exclude(q, ex); err != nil {
-		return nil, err
-	}
-	if cursor != "" {
-		p, err := s.keys.OpenCursor(cursor, fp)
-		if err != nil {
-			return nil, err
-		}
-		q.add("(ts, seq) < (?, ?)", p.TS, p.Seq)
+func (s *Store) search(ctx context.Context, r *logquery.Request) (*lhk.SearchResult, error) {
+	q := s.where(r)
+	if r.After != nil {
+		q.add("(ts, seq) < (?, ?)", r.After.TS, r.After.Seq)
 	}
 	bctx, cancel := s.budgeted(ctx)
 	defer cancel()
-	rows, err := s.rdb.QueryContext(bctx, "SELECT seq, ts, tenant, raw FROM events WHERE "+q.sql()+
-		" ORDER BY ts DESC, seq DESC LIMIT ?", append(q.args, limit+1)...)
+	rows, err := s.rdb.QueryContext(bctx, "SELECT seq, ts, raw FROM events WHERE "+q.sql()+
+		" ORDER BY ts DESC, seq DESC LIMIT ?", append(q.args, r.Limit+1)...)
 	if err != nil {
 		return nil, s.storeErr(ctx, bctx, fmt.Errorf("search events: %w", err))
 	}
 	defer rows.Close()
-	res := &lhk.SearchResult{Events: []lhk.Event{}}
-	var last logquery.Position
-	for rows.Next() {
-		if len(res.Events) == limit {
-			res.Truncated = true
-			break
-		}
+	page := s.keys.NewPage(r)
+	for rows.Next() && !page.Full() {
 		var seq, ts int64
-		var tenant string
 		var raw []byte
-		if err := rows.Scan(&seq, &ts, &tenant, &raw); err != nil {
+		if err := rows.Scan(&seq, &ts, &raw); err != nil {
 			return nil, s.storeErr(ctx, bctx, fmt.Errorf("read event: %w", err))
 		}
-		e, err := s.decode(seq, tenant, raw)
-		if err != nil {
+		if err := page.Add(seq, ts, raw); err != nil {
 			return nil, err
 		}
-		res.Events = append(res.Events, e)
-		last = logquery.Position{TS: ts, Seq: seq}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.storeErr(ctx, bctx, fmt.Errorf("search events: %w", err))
 	}
-	if res.Truncated {
-		res.NextCursor = s.keys.SealCursor(last, fp)
-	}
-	return res, nil
-}
-
-// decode turns a stored row back into an event with "tenant" and "_id".
-func (s *Store) decode(seq int64, tenant string, raw []byte) (lhk.Event, error) {
-	e, err := logquery.Decode(raw)
-	if err != nil {
-		return nil, fmt.Errorf("decode stored event %d: %w", seq, err)
-	}
-	e["tenant"] = tenant
-	e["_id"] = s.keys.EventID(seq)
-	return e, nil
+	return page.Result(), nil
 }
 
 // Top counts a tenant's events by the values of one field, most frequent
@@ -314,40 +248,21 @@ func (s *Store) decode(seq int64, tenant string, raw []byte) (lhk.Event, error) 
 // zero, lowered to lhk.MaxTopBuckets when larger. Total counts the matching
 // events that have the field; Other those outside the buckets.
 func (s *Store) Top(ctx context.Context, req lhk.TopRequest) (*lhk.TopResult, error) {
-	q, err := base(req.Tenant, req.From, req.To)
+	r, err := logquery.CheckTop(req)
 	if err != nil {
 		return nil, err
 	}
-	if err := logquery.CheckTopField(req.Field); err != nil {
-		return nil, err
-	}
-	limit, err := logquery.CheckLimit(req.Limit, DefaultTop, lhk.MaxTopBuckets)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.conds(q, req.Fields); err != nil {
-		return nil, err
-	}
-	m, err := ftsQuery(req.Query)
-	if err != nil {
-		return nil, err
-	}
-	if m != "" {
-		q.add("seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", m)
-	}
-	if err := s.exclude(q, req.Exclude); err != nil {
-		return nil, err
-	}
-	x, xargs := "json_extract(raw, ?)", []any{`$."` + req.Field + `"`}
-	if col, ok := columns[req.Field]; ok {
+	q := s.where(r)
+	x, xargs := "json_extract(raw, ?)", []any{`$."` + r.Field + `"`}
+	if col, ok := columns[r.Field]; ok {
 		x, xargs = col, nil
-	} else if req.Field == "tenant" {
+	} else if r.Field == "tenant" {
 		x, xargs = "tenant", nil
-	} else if req.Field == "@timestamp" {
+	} else if r.Field == "@timestamp" {
 		x, xargs = "json_extract(raw, '$.\"@timestamp\"')", nil
 	}
 	args := append(append([]any{}, xargs...), q.args...)
-	args = append(args, limit)
+	args = append(args, r.Limit)
 	bctx, cancel := s.budgeted(ctx)
 	defer cancel()
 	rows, err := s.rdb.QueryContext(bctx, "SELECT v, c, SUM(c) OVER () FROM (SELECT "+x+" AS v, COUNT(*) AS c FROM events WHERE "+
@@ -356,23 +271,20 @@ func (s *Store) Top(ctx context.Context, req lhk.TopRequest) (*lhk.TopResult, er
 		return nil, s.storeErr(ctx, bctx, fmt.Errorf("top events: %w", err))
 	}
 	defer rows.Close()
-	res := &lhk.TopResult{Field: req.Field, Buckets: []lhk.Bucket{}}
-	var inBuckets int64
+	var buckets []lhk.Bucket
+	var total int64
 	for rows.Next() {
 		var v any
-		var c, total int64
+		var c int64
 		if err := rows.Scan(&v, &c, &total); err != nil {
 			return nil, s.storeErr(ctx, bctx, fmt.Errorf("read top: %w", err))
 		}
-		res.Buckets = append(res.Buckets, lhk.Bucket{Value: sqlString(v), Count: c})
-		res.Total = total
-		inBuckets += c
+		buckets = append(buckets, lhk.Bucket{Value: sqlString(v), Count: c})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.storeErr(ctx, bctx, fmt.Errorf("top events: %w", err))
 	}
-	res.Other = res.Total - inBuckets
-	return res, nil
+	return logquery.TopResult(r, buckets, total), nil
 }
 
 // sqlString formats a value read from SQLite.
@@ -395,13 +307,11 @@ func sqlString(v any) string {
 // Count counts a tenant's events matching every condition, with the time of
 // the newest.
 func (s *Store) Count(ctx context.Context, req lhk.CountRequest) (*lhk.CountResult, error) {
-	q, err := base(req.Tenant, req.From, req.To)
+	r, err := logquery.CheckCount(req)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.conds(q, req.Fields); err != nil {
-		return nil, err
-	}
+	q := s.where(r)
 	bctx, cancel := s.budgeted(ctx)
 	defer cancel()
 	var n int64
@@ -409,10 +319,9 @@ func (s *Store) Count(ctx context.Context, req lhk.CountRequest) (*lhk.CountResu
 	if err := s.rdb.QueryRowContext(bctx, "SELECT COUNT(*), MAX(ts) FROM events WHERE "+q.sql(), q.args...).Scan(&n, &last); err != nil {
 		return nil, s.storeErr(ctx, bctx, fmt.Errorf("count events: %w", err))
 	}
-	res := &lhk.CountResult{Count: n}
-	if last.Valid {
-		t := time.Unix(0, last.Int64).UTC()
-		res.Last = &t
+	if !last.Valid {
+		return logquery.CountResult(n, nil), nil
 	}
-	return res, nil
+	t := time.Unix(0, last.Int64)
+	return logquery.CountResult(n, &t), nil
 }

@@ -37,8 +37,9 @@
 // # Shared with logpg
 //
 // Ingest (NDJSON, flattening, ECS mapping), request checks, free-text terms,
-// ids and cursors live in internal/logquery, shared with the PostgreSQL
-// store (systems/logpg), which passes the same suite and answers the same.
+// ids, cursors and the assembly of results live in internal/logquery,
+// shared with the PostgreSQL store (systems/logpg), which passes the same
+// suite and answers the same. This package holds the SQL.
 package logsqlite
 
 import (
@@ -152,11 +153,8 @@ func (s *Store) storeErr(ctx, budgeted context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("%w: %w", ctx.Err(), err)
-	}
-	if budgeted != nil && budgeted.Err() != nil {
-		return fmt.Errorf("%w: %w", logquery.BudgetError(s.budget), err)
+	if stopped := logquery.StopError(ctx, budgeted, s.budget, err); stopped != nil {
+		return stopped
 	}
 	switch {
 	case sqlitedb.IsBusy(err):

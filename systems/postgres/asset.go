@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -23,13 +21,9 @@ func scanAsset(row pgx.Row) (*lhk.Asset, error) {
 	if err := row.Scan(&a.Tenant, &a.Name, &ips, &a.Owner, &a.OS, &a.Criticality, &tags, &a.UpdatedAt); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(ips, &a.IPs); err != nil {
-		return nil, fmt.Errorf("decode IPs of asset %q: %w", a.Name, err)
+	if err := state.ReadAssetLists(&a, ips, tags); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(tags, &a.Tags); err != nil {
-		return nil, fmt.Errorf("decode tags of asset %q: %w", a.Name, err)
-	}
-	a.IPs, a.Tags = state.NonNil(a.IPs), state.NonNil(a.Tags)
 	a.UpdatedAt = a.UpdatedAt.UTC()
 	return &a, nil
 }
@@ -41,27 +35,18 @@ func (db *DB) LookupAsset(ctx context.Context, tenant, nameOrIP string) (*lhk.As
 	if err := state.CheckTenant(tenant); err != nil {
 		return nil, err
 	}
-	ip, isIP := state.AssetIP(nameOrIP)
-	var (
-		a   *lhk.Asset
-		err error
-	)
-	if key := state.AssetKey(nameOrIP); storable(key) {
-		a, err = scanAsset(db.pool.QueryRow(ctx, "SELECT "+assetColumns+" FROM assets WHERE tenant = $1 AND name_key = $2", tenant, key))
-	} else {
-		err = pgx.ErrNoRows
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		if !isIP {
-			return nil, fmt.Errorf("look up asset %q: %w", state.Short(nameOrIP), state.AssetNotFound(tenant, nameOrIP, false))
+	byName := func(key string) (*lhk.Asset, error) {
+		if !storable(key) {
+			return nil, nil
 		}
-		a, err = scanAsset(db.pool.QueryRow(ctx, "SELECT "+prefixed("a.", assetColumns)+` FROM asset_ips i
+		return found(scanAsset(db.pool.QueryRow(ctx, "SELECT "+assetColumns+" FROM assets WHERE tenant = $1 AND name_key = $2", tenant, key)))
+	}
+	byIP := func(ip string) (*lhk.Asset, error) {
+		return found(scanAsset(db.pool.QueryRow(ctx, "SELECT "+prefixed("a.", assetColumns)+` FROM asset_ips i
 			JOIN assets a ON a.tenant = i.tenant AND a.name_key = i.name_key
-			WHERE i.tenant = $1 AND i.ip = $2::inet ORDER BY a.updated_at DESC, a.name_key LIMIT 1`, tenant, ip))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, fmt.Errorf("look up asset %q: %w", state.Short(nameOrIP), state.AssetNotFound(tenant, nameOrIP, true))
-		}
+			WHERE i.tenant = $1 AND i.ip = $2::inet ORDER BY a.updated_at DESC, a.name_key LIMIT 1`, tenant, ip)))
 	}
+	a, err := state.LookupAsset(tenant, nameOrIP, byName, byIP)
 	if err != nil {
 		return nil, fmt.Errorf("look up asset %q: %w", state.Short(nameOrIP), storeErr(err))
 	}
@@ -78,11 +63,7 @@ func (db *DB) UpsertAsset(ctx context.Context, in *lhk.Asset) (*lhk.Asset, error
 		return nil, err
 	}
 	a.UpdatedAt = db.now()
-	ips, err := json.Marshal(a.IPs)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := json.Marshal(a.Tags)
+	ips, tags, err := state.AssetLists(a)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +72,7 @@ func (db *DB) UpsertAsset(ctx context.Context, in *lhk.Asset) (*lhk.Asset, error
 		if _, err := tx.Exec(ctx, `INSERT INTO assets (name_key, `+assetColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (tenant, name_key) DO UPDATE SET name = excluded.name, ips = excluded.ips, owner = excluded.owner,
 				os = excluded.os, criticality = excluded.criticality, tags = excluded.tags, updated_at = excluded.updated_at`,
-			key, a.Tenant, a.Name, string(ips), a.Owner, a.OS, a.Criticality, string(tags), a.UpdatedAt); err != nil {
+			key, a.Tenant, a.Name, ips, a.Owner, a.OS, a.Criticality, tags, a.UpdatedAt); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM asset_ips WHERE tenant = $1 AND name_key = $2", a.Tenant, key); err != nil {

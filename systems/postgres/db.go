@@ -165,6 +165,15 @@ func storeErr(err error) error {
 	return err
 }
 
+// found returns the record a query for one row found: nil and no error
+// when it found none.
+func found[T any](r *T, err error) (*T, error) {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return r, err
+}
+
 // isUnique reports a unique violation of the named constraint or index.
 func isUnique(err error, name string) bool {
 	var pe *pgconn.PgError

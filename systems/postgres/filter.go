@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -24,8 +23,8 @@ func scanFilter(row pgx.Row) (*lhk.Filter, error) {
 	if err := row.Scan(&f.Tenant, &f.Name, &conds, &f.Reason, &f.Owner, &f.CreatedAt, &expires, &f.HitCount, &lastH); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(conds, &f.Conditions); err != nil {
-		return nil, fmt.Errorf("decode conditions of filter %q: %w", state.Short(f.Name), err)
+	if err := state.ReadFilterConditions(&f, conds); err != nil {
+		return nil, err
 	}
 	f.CreatedAt = f.CreatedAt.UTC()
 	f.ExpiresAt, f.LastHit = utcPtr(expires), utcPtr(lastH)
@@ -77,9 +76,9 @@ func (db *DB) UpsertFilter(ctx context.Context, f *lhk.Filter) (*lhk.Filter, err
 		return nil, err
 	}
 	nf.ExpiresAt = stampPtr(nf.ExpiresAt)
-	condJSON, err := json.Marshal(nf.Conditions)
+	conds, err := state.FilterConditions(nf)
 	if err != nil {
-		return nil, fmt.Errorf("encode conditions: %w", err)
+		return nil, err
 	}
 	owner := nf.Owner
 	if owner == "" {
@@ -93,7 +92,7 @@ func (db *DB) UpsertFilter(ctx context.Context, f *lhk.Filter) (*lhk.Filter, err
 		ON CONFLICT (tenant, name) DO UPDATE SET conditions = excluded.conditions, reason = excluded.reason,
 			owner = CASE WHEN $8 THEN excluded.owner ELSE filters.owner END, expires_at = excluded.expires_at
 		RETURNING owner, created_at, expires_at, hit_count, last_hit`,
-		nf.Tenant, nf.Name, string(condJSON), nf.Reason, owner, db.now(), nf.ExpiresAt, nf.Owner != "").
+		nf.Tenant, nf.Name, conds, nf.Reason, owner, db.now(), nf.ExpiresAt, nf.Owner != "").
 		Scan(&nf.Owner, &nf.CreatedAt, &expires, &nf.HitCount, &lastH)
 	if err != nil {
 		return nil, fmt.Errorf("upsert filter %q: %w", state.Short(f.Name), storeErr(err))

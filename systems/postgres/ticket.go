@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -32,17 +31,8 @@ func scanTicket(row pgx.Row) (*lhk.Ticket, error) {
 	if extKey != nil {
 		t.ExternalKey = *extKey
 	}
-	for _, c := range []struct {
-		b []byte
-		v any
-	}{{evs, &t.Events}, {obs, &t.Observables}, {cmts, &t.Comments}} {
-		if err := json.Unmarshal(c.b, c.v); err != nil {
-			return nil, fmt.Errorf("decode ticket %q: %w", t.ID, err)
-		}
-	}
-	t.Events, t.Observables, t.Comments = state.NonNil(t.Events), state.NonNil(t.Observables), state.NonNil(t.Comments)
-	for i := range t.Comments {
-		t.Comments[i].At = t.Comments[i].At.UTC()
+	if err := state.ReadTicketLists(&t, evs, obs, cmts); err != nil {
+		return nil, err
 	}
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
 	return &t, nil
@@ -69,15 +59,7 @@ func getTicket(ctx context.Context, q interface {
 
 // saveTicket writes t (inserting when insert) and its observable index.
 func saveTicket(ctx context.Context, tx pgx.Tx, t *lhk.Ticket, insert bool) error {
-	evs, err := json.Marshal(t.Events)
-	if err != nil {
-		return err
-	}
-	obs, err := json.Marshal(t.Observables)
-	if err != nil {
-		return err
-	}
-	cmts, err := json.Marshal(t.Comments)
+	r, err := state.NewTicketRow(t)
 	if err != nil {
 		return err
 	}
@@ -89,26 +71,22 @@ func saveTicket(ctx context.Context, tx pgx.Tx, t *lhk.Ticket, insert bool) erro
 		_, err = tx.Exec(ctx, `INSERT INTO tickets (`+ticketColumns+`, search)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			t.ID, t.Tenant, t.Title, t.Description, t.Status, t.Severity, t.Assignee, t.Reporter, extKey,
-			string(evs), string(obs), string(cmts), t.CreatedAt, t.UpdatedAt, state.SearchText(t))
+			r.Events, r.Observables, r.Comments, t.CreatedAt, t.UpdatedAt, r.Search)
 	} else {
 		_, err = tx.Exec(ctx, `UPDATE tickets SET title = $1, description = $2, status = $3, severity = $4,
 			assignee = $5, events = $6, observables = $7, comments = $8, updated_at = $9, search = $10
 			WHERE tenant = $11 AND id = $12`,
-			t.Title, t.Description, t.Status, t.Severity, t.Assignee, string(evs), string(obs), string(cmts),
-			t.UpdatedAt, state.SearchText(t), t.Tenant, t.ID)
+			t.Title, t.Description, t.Status, t.Severity, t.Assignee, r.Events, r.Observables, r.Comments,
+			t.UpdatedAt, r.Search, t.Tenant, t.ID)
 	}
 	if err != nil {
 		return err
 	}
-	if len(t.Observables) == 0 {
+	if len(r.ObservableKeys) == 0 {
 		return nil
 	}
-	values := make([]string, len(t.Observables))
-	for i, o := range t.Observables {
-		values[i] = state.ObservableKey(o.Value)
-	}
 	_, err = tx.Exec(ctx, `INSERT INTO ticket_observables (ticket, tenant, value)
-		SELECT $1, $2, v FROM unnest($3::text[]) AS v ON CONFLICT DO NOTHING`, t.ID, t.Tenant, values)
+		SELECT $1, $2, v FROM unnest($3::text[]) AS v ON CONFLICT DO NOTHING`, t.ID, t.Tenant, r.ObservableKeys)
 	return err
 }
 
@@ -162,11 +140,11 @@ func (db *DB) Ticket(ctx context.Context, tenant, id string) (*lhk.Ticket, error
 	return t, nil
 }
 
-// updateTicket runs fn on a tenant's ticket, locked in a transaction, and
-// saves it with UpdatedAt set to now.
-func (db *DB) updateTicket(ctx context.Context, tenant, id string, fn func(t *lhk.Ticket, now time.Time) error) (*lhk.Ticket, error) {
+// editTicket applies e to a tenant's ticket, locked in a transaction, and
+// saves it.
+func (db *DB) editTicket(ctx context.Context, tenant, id string, e state.TicketEdit) (*lhk.Ticket, error) {
 	if err := state.CheckTenant(tenant); err != nil {
-		return nil, err
+		return nil, e.Wrap(id, err)
 	}
 	var out *lhk.Ticket
 	err := db.write(ctx, func(tx pgx.Tx) error {
@@ -174,47 +152,33 @@ func (db *DB) updateTicket(ctx context.Context, tenant, id string, fn func(t *lh
 		if err != nil {
 			return err
 		}
-		now := db.now()
-		if err := fn(t, now); err != nil {
+		if err := e.Apply(t, db.now()); err != nil {
 			return err
 		}
-		if err := state.CheckTicket(t); err != nil {
-			return err
-		}
-		t.UpdatedAt = now
 		if err := saveTicket(ctx, tx, t, false); err != nil {
 			return err
 		}
 		out = t
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, e.Wrap(id, err)
+	}
+	return out, nil
 }
 
 // UpdateTicket applies upd to a tenant's ticket: nil fields stay, AddEvents
 // and AddObservables are appended without duplicates. ENOTFOUND for an
 // unknown id or one of another tenant; EINVALID for a bad value.
 func (db *DB) UpdateTicket(ctx context.Context, tenant, id string, upd lhk.TicketUpdate) (*lhk.Ticket, error) {
-	t, err := db.updateTicket(ctx, tenant, id, func(t *lhk.Ticket, _ time.Time) error {
-		return state.UpdateTicket(t, upd)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("update ticket %q: %w", state.Short(id), err)
-	}
-	return t, nil
+	return db.editTicket(ctx, tenant, id, state.UpdateTicket(upd))
 }
 
 // CommentTicket appends a comment stamped with the current time (c.At is
 // ignored); an empty author is the context's actor. ENOTFOUND for an unknown
 // id or one of another tenant.
 func (db *DB) CommentTicket(ctx context.Context, tenant, id string, c lhk.Comment) (*lhk.Ticket, error) {
-	t, err := db.updateTicket(ctx, tenant, id, func(t *lhk.Ticket, now time.Time) error {
-		return state.CommentTicket(ctx, t, c, now)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("comment ticket %q: %w", state.Short(id), err)
-	}
-	return t, nil
+	return db.editTicket(ctx, tenant, id, state.CommentTicket(ctx, c))
 }
 
 // SearchTickets lists a tenant's tickets matching every set field of q,

@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/lhk-soc/lhk"
@@ -17,19 +15,15 @@ const assetColumns = `tenant, name, ips, owner, os, criticality, tags, updated_a
 func scanAsset(row interface{ Scan(...any) error }) (*lhk.Asset, error) {
 	var (
 		a         lhk.Asset
-		ips, tags string
+		ips, tags []byte
 		updated   int64
 	)
 	if err := row.Scan(&a.Tenant, &a.Name, &ips, &a.Owner, &a.OS, &a.Criticality, &tags, &updated); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(ips), &a.IPs); err != nil {
-		return nil, fmt.Errorf("decode IPs of asset %q: %w", a.Name, err)
+	if err := state.ReadAssetLists(&a, ips, tags); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal([]byte(tags), &a.Tags); err != nil {
-		return nil, fmt.Errorf("decode tags of asset %q: %w", a.Name, err)
-	}
-	a.IPs, a.Tags = state.NonNil(a.IPs), state.NonNil(a.Tags)
 	a.UpdatedAt = fromNano(updated)
 	return &a, nil
 }
@@ -43,23 +37,18 @@ func (db *DB) LookupAsset(ctx context.Context, tenant, nameOrIP string) (*lhk.As
 	}
 	var a *lhk.Asset
 	err := db.read(ctx, func(tx *sql.Tx) error {
+		byName := func(key string) (*lhk.Asset, error) {
+			return found(scanAsset(tx.QueryRowContext(ctx, "SELECT "+assetColumns+" FROM assets WHERE tenant = ? AND name_key = ?",
+				tenant, key)))
+		}
+		byIP := func(ip string) (*lhk.Asset, error) {
+			return found(scanAsset(tx.QueryRowContext(ctx, "SELECT "+prefixed("a.", assetColumns)+` FROM asset_ips i
+				JOIN assets a ON a.tenant = i.tenant AND a.name_key = i.name_key
+				WHERE i.tenant = ? AND i.ip = ? ORDER BY a.updated_at DESC, a.name_key LIMIT 1`,
+				tenant, ip)))
+		}
 		var err error
-		a, err = scanAsset(tx.QueryRowContext(ctx, "SELECT "+assetColumns+" FROM assets WHERE tenant = ? AND name_key = ?",
-			tenant, state.AssetKey(nameOrIP)))
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		ip, isIP := state.AssetIP(nameOrIP)
-		if !isIP {
-			return state.AssetNotFound(tenant, nameOrIP, false)
-		}
-		a, err = scanAsset(tx.QueryRowContext(ctx, "SELECT "+prefixed("a.", assetColumns)+` FROM asset_ips i
-			JOIN assets a ON a.tenant = i.tenant AND a.name_key = i.name_key
-			WHERE i.tenant = ? AND i.ip = ? ORDER BY a.updated_at DESC, a.name_key LIMIT 1`,
-			tenant, ip))
-		if errors.Is(err, sql.ErrNoRows) {
-			return state.AssetNotFound(tenant, nameOrIP, true)
-		}
+		a, err = state.LookupAsset(tenant, nameOrIP, byName, byIP)
 		return err
 	})
 	if err != nil {
@@ -78,11 +67,7 @@ func (db *DB) UpsertAsset(ctx context.Context, in *lhk.Asset) (*lhk.Asset, error
 		return nil, err
 	}
 	a.UpdatedAt = fromNano(db.now().UnixNano())
-	ips, err := json.Marshal(a.IPs)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := json.Marshal(a.Tags)
+	ips, tags, err := state.AssetLists(a)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +76,7 @@ func (db *DB) UpsertAsset(ctx context.Context, in *lhk.Asset) (*lhk.Asset, error
 		if _, err := tx.ExecContext(ctx, `INSERT INTO assets (name_key, `+assetColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant, name_key) DO UPDATE SET name = excluded.name, ips = excluded.ips, owner = excluded.owner,
 				os = excluded.os, criticality = excluded.criticality, tags = excluded.tags, updated_at = excluded.updated_at`,
-			key, a.Tenant, a.Name, string(ips), a.Owner, a.OS, a.Criticality, string(tags), a.UpdatedAt.UnixNano()); err != nil {
+			key, a.Tenant, a.Name, ips, a.Owner, a.OS, a.Criticality, tags, a.UpdatedAt.UnixNano()); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM asset_ips WHERE tenant = ? AND name_key = ?", a.Tenant, key); err != nil {

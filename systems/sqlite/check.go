@@ -1,11 +1,14 @@
 package sqlite
 
-import "github.com/lhk-soc/lhk/internal/state"
+import (
+	"github.com/lhk-soc/lhk/internal/check"
+	"github.com/lhk-soc/lhk/internal/state"
+)
 
-// Size limits of stored fields, in bytes unless said otherwise (package
-// state, shared with the PostgreSQL backend).
+// Size limits of stored fields, in bytes unless said otherwise (packages
+// state and check, shared with the PostgreSQL backend).
 const (
-	MaxTenant      = state.MaxTenant      // tenant names
+	MaxTenant      = check.MaxTenant      // tenant names
 	MaxName        = state.MaxName        // filter names (characters), owners, authors, assignees, plugins
 	MaxAssetName   = state.MaxAssetName   // host names
 	MaxTitle       = state.MaxTitle       // ticket and report titles

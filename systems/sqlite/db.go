@@ -36,6 +36,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"time"
@@ -107,6 +108,15 @@ func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // storeErr turns SQLite's constraint and busy errors into application errors.
 // Checks in the code normally catch conflicts first; this is the backstop.
 func storeErr(err error) error { return sqlitedb.MapError(err, "systems database") }
+
+// found returns the record a query for one row found: nil and no error
+// when it found none.
+func found[T any](r *T, err error) (*T, error) {
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return r, err
+}
 
 // fromNano turns stored Unix nanoseconds back into a UTC time.
 func fromNano(ns int64) time.Time { return time.Unix(0, ns).UTC() }

@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -18,15 +16,15 @@ const filterColumns = `tenant, name, conditions, reason, owner, created_at, expi
 func scanFilter(row interface{ Scan(...any) error }) (*lhk.Filter, error) {
 	var (
 		f              lhk.Filter
-		conds          string
+		conds          []byte
 		created        int64
 		expires, lastH sql.NullInt64
 	)
 	if err := row.Scan(&f.Tenant, &f.Name, &conds, &f.Reason, &f.Owner, &created, &expires, &f.HitCount, &lastH); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(conds), &f.Conditions); err != nil {
-		return nil, fmt.Errorf("decode conditions of filter %q: %w", state.Short(f.Name), err)
+	if err := state.ReadFilterConditions(&f, conds); err != nil {
+		return nil, err
 	}
 	f.CreatedAt = fromNano(created)
 	f.ExpiresAt = fromNullNano(expires)
@@ -79,24 +77,21 @@ func (db *DB) UpsertFilter(ctx context.Context, f *lhk.Filter) (*lhk.Filter, err
 	if err != nil {
 		return nil, err
 	}
-	condJSON, err := json.Marshal(nf.Conditions)
+	conds, err := state.FilterConditions(nf)
 	if err != nil {
-		return nil, fmt.Errorf("encode conditions: %w", err)
+		return nil, err
 	}
 	var out *lhk.Filter
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		old, err := scanFilter(tx.QueryRowContext(ctx, "SELECT "+filterColumns+" FROM filters WHERE tenant = ? AND name = ?", f.Tenant, f.Name))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			old = nil
-		case err != nil:
+		old, err := found(scanFilter(tx.QueryRowContext(ctx, "SELECT "+filterColumns+" FROM filters WHERE tenant = ? AND name = ?", f.Tenant, f.Name)))
+		if err != nil {
 			return err
 		}
 		state.MergeFilter(nf, old, fromNano(db.now().UnixNano()), lhk.ActorFromContext(ctx))
 		if _, err := tx.ExecContext(ctx, `INSERT INTO filters (`+filterColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant, name) DO UPDATE SET conditions = excluded.conditions, reason = excluded.reason,
 				owner = excluded.owner, expires_at = excluded.expires_at`,
-			nf.Tenant, nf.Name, string(condJSON), nf.Reason, nf.Owner, nf.CreatedAt.UnixNano(), nullNano(nf.ExpiresAt),
+			nf.Tenant, nf.Name, conds, nf.Reason, nf.Owner, nf.CreatedAt.UnixNano(), nullNano(nf.ExpiresAt),
 			nf.HitCount, nullNano(nf.LastHit)); err != nil {
 			return err
 		}
@@ -114,18 +109,7 @@ func (db *DB) DeleteFilter(ctx context.Context, tenant, name string) error {
 	if err := state.CheckTenant(tenant); err != nil {
 		return err
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM filters WHERE tenant = ? AND name = ?", tenant, name)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return state.FilterNotFound(tenant, name)
-		}
-		return nil
-	})
+	err := db.changeFilter(ctx, tenant, name, "DELETE FROM filters WHERE tenant = ? AND name = ?", tenant, name)
 	if err != nil {
 		return fmt.Errorf("delete filter %q: %w", state.Short(name), err)
 	}
@@ -138,9 +122,19 @@ func (db *DB) SetHits(ctx context.Context, tenant, name string, count int64, las
 	if err := state.CheckHits(tenant, count, last); err != nil {
 		return err
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE filters SET hit_count = ?, last_hit = ? WHERE tenant = ? AND name = ?",
-			count, nullNano(last), tenant, name)
+	err := db.changeFilter(ctx, tenant, name, "UPDATE filters SET hit_count = ?, last_hit = ? WHERE tenant = ? AND name = ?",
+		count, nullNano(last), tenant, name)
+	if err != nil {
+		return fmt.Errorf("set hits of filter %q: %w", state.Short(name), err)
+	}
+	return nil
+}
+
+// changeFilter runs one statement on the filter tenant/name in a write
+// transaction; ENOTFOUND when it changed no row.
+func (db *DB) changeFilter(ctx context.Context, tenant, name, query string, args ...any) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -151,8 +145,4 @@ func (db *DB) SetHits(ctx context.Context, tenant, name string, count int64, las
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("set hits of filter %q: %w", state.Short(name), err)
-	}
-	return nil
 }

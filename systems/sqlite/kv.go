@@ -31,10 +31,7 @@ func (db *DB) Get(ctx context.Context, ns, key string) (string, error) {
 // Set stores value under ns/key, replacing any value. Values are kept byte
 // for byte and may be empty; at most lhk.MaxKVValue bytes.
 func (db *DB) Set(ctx context.Context, ns, key, value string) error {
-	if err := state.CheckKey(ns, key); err != nil {
-		return err
-	}
-	if err := state.CheckValue(value); err != nil {
+	if err := state.CheckSet(ns, key, value); err != nil {
 		return err
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {

@@ -3,11 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/lhk-soc/lhk"
 	"github.com/lhk-soc/lhk/internal/state"
@@ -21,7 +19,7 @@ func scanTicket(row interface{ Scan(...any) error }) (*lhk.Ticket, error) {
 	var (
 		t                lhk.Ticket
 		extKey           sql.NullString
-		evs, obs, cmts   string
+		evs, obs, cmts   []byte
 		created, updated int64
 	)
 	if err := row.Scan(&t.ID, &t.Tenant, &t.Title, &t.Description, &t.Status, &t.Severity, &t.Assignee, &t.Reporter,
@@ -29,15 +27,9 @@ func scanTicket(row interface{ Scan(...any) error }) (*lhk.Ticket, error) {
 		return nil, err
 	}
 	t.ExternalKey = extKey.String
-	for _, c := range []struct {
-		s string
-		v any
-	}{{evs, &t.Events}, {obs, &t.Observables}, {cmts, &t.Comments}} {
-		if err := json.Unmarshal([]byte(c.s), c.v); err != nil {
-			return nil, fmt.Errorf("decode ticket %q: %w", t.ID, err)
-		}
+	if err := state.ReadTicketLists(&t, evs, obs, cmts); err != nil {
+		return nil, err
 	}
-	t.Events, t.Observables, t.Comments = state.NonNil(t.Events), state.NonNil(t.Observables), state.NonNil(t.Comments)
 	t.CreatedAt, t.UpdatedAt = fromNano(created), fromNano(updated)
 	return &t, nil
 }
@@ -54,15 +46,7 @@ func getTicket(ctx context.Context, tx *sql.Tx, tenant, id string) (*lhk.Ticket,
 
 // saveTicket writes t (inserting when insert) and its observable index.
 func saveTicket(ctx context.Context, tx *sql.Tx, t *lhk.Ticket, insert bool) error {
-	evs, err := json.Marshal(t.Events)
-	if err != nil {
-		return err
-	}
-	obs, err := json.Marshal(t.Observables)
-	if err != nil {
-		return err
-	}
-	cmts, err := json.Marshal(t.Comments)
+	r, err := state.NewTicketRow(t)
 	if err != nil {
 		return err
 	}
@@ -74,13 +58,13 @@ func saveTicket(ctx context.Context, tx *sql.Tx, t *lhk.Ticket, insert bool) err
 		_, err = tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketColumns+`, search)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Tenant, t.Title, t.Description, t.Status, t.Severity, t.Assignee, t.Reporter, extKey,
-			string(evs), string(obs), string(cmts), t.CreatedAt.UnixNano(), t.UpdatedAt.UnixNano(), state.SearchText(t))
+			r.Events, r.Observables, r.Comments, t.CreatedAt.UnixNano(), t.UpdatedAt.UnixNano(), r.Search)
 	} else {
 		_, err = tx.ExecContext(ctx, `UPDATE tickets SET title = ?, description = ?, status = ?, severity = ?,
 			assignee = ?, events = ?, observables = ?, comments = ?, updated_at = ?, search = ?
 			WHERE tenant = ? AND id = ?`,
-			t.Title, t.Description, t.Status, t.Severity, t.Assignee, string(evs), string(obs), string(cmts),
-			t.UpdatedAt.UnixNano(), state.SearchText(t), t.Tenant, t.ID)
+			t.Title, t.Description, t.Status, t.Severity, t.Assignee, r.Events, r.Observables, r.Comments,
+			t.UpdatedAt.UnixNano(), r.Search, t.Tenant, t.ID)
 	}
 	if err != nil {
 		return err
@@ -90,8 +74,8 @@ func saveTicket(ctx context.Context, tx *sql.Tx, t *lhk.Ticket, insert bool) err
 		return err
 	}
 	defer st.Close()
-	for _, o := range t.Observables {
-		if _, err := st.ExecContext(ctx, t.ID, t.Tenant, state.ObservableKey(o.Value)); err != nil {
+	for _, k := range r.ObservableKeys {
+		if _, err := st.ExecContext(ctx, t.ID, t.Tenant, k); err != nil {
 			return err
 		}
 	}
@@ -145,11 +129,11 @@ func (db *DB) Ticket(ctx context.Context, tenant, id string) (*lhk.Ticket, error
 	return t, nil
 }
 
-// update runs fn on a tenant's ticket in a write transaction and saves it with
-// UpdatedAt set to now.
-func (db *DB) updateTicket(ctx context.Context, tenant, id string, fn func(t *lhk.Ticket, now time.Time) error) (*lhk.Ticket, error) {
+// editTicket applies e to a tenant's ticket in a write transaction and
+// saves it.
+func (db *DB) editTicket(ctx context.Context, tenant, id string, e state.TicketEdit) (*lhk.Ticket, error) {
 	if err := state.CheckTenant(tenant); err != nil {
-		return nil, err
+		return nil, e.Wrap(id, err)
 	}
 	var out *lhk.Ticket
 	err := db.write(ctx, func(tx *sql.Tx) error {
@@ -157,47 +141,33 @@ func (db *DB) updateTicket(ctx context.Context, tenant, id string, fn func(t *lh
 		if err != nil {
 			return err
 		}
-		now := fromNano(db.now().UnixNano())
-		if err := fn(t, now); err != nil {
+		if err := e.Apply(t, fromNano(db.now().UnixNano())); err != nil {
 			return err
 		}
-		if err := state.CheckTicket(t); err != nil {
-			return err
-		}
-		t.UpdatedAt = now
 		if err := saveTicket(ctx, tx, t, false); err != nil {
 			return err
 		}
 		out = t
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, e.Wrap(id, err)
+	}
+	return out, nil
 }
 
 // UpdateTicket applies upd to a tenant's ticket: nil fields stay, AddEvents
 // and AddObservables are appended without duplicates. ENOTFOUND for an
 // unknown id or one of another tenant; EINVALID for a bad value.
 func (db *DB) UpdateTicket(ctx context.Context, tenant, id string, upd lhk.TicketUpdate) (*lhk.Ticket, error) {
-	t, err := db.updateTicket(ctx, tenant, id, func(t *lhk.Ticket, _ time.Time) error {
-		return state.UpdateTicket(t, upd)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("update ticket %q: %w", state.Short(id), err)
-	}
-	return t, nil
+	return db.editTicket(ctx, tenant, id, state.UpdateTicket(upd))
 }
 
 // CommentTicket appends a comment stamped with the current time (c.At is
 // ignored); an empty author is the context's actor. ENOTFOUND for an unknown
 // id or one of another tenant.
 func (db *DB) CommentTicket(ctx context.Context, tenant, id string, c lhk.Comment) (*lhk.Ticket, error) {
-	t, err := db.updateTicket(ctx, tenant, id, func(t *lhk.Ticket, now time.Time) error {
-		return state.CommentTicket(ctx, t, c, now)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("comment ticket %q: %w", state.Short(id), err)
-	}
-	return t, nil
+	return db.editTicket(ctx, tenant, id, state.CommentTicket(ctx, c))
 }
 
 // SearchTickets lists a tenant's tickets matching every set field of q,

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -114,4 +115,24 @@ func LogsBenchFile(tb testing.TB, dir string, n int) (path string, size int64) {
 func LogsBenchRange(i int) (time.Time, time.Time) {
 	from := LogsBenchT0.Add(time.Duration(i%23) * 24 * time.Hour)
 	return from, from.Add(7 * 24 * time.Hour)
+}
+
+// LogsBenchTimed runs fn b.N times (i counts the runs) and reports the p50
+// and p99 of its durations in milliseconds, as every log store's benchmarks
+// report them.
+func LogsBenchTimed(b *testing.B, fn func(i int)) {
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		t := time.Now()
+		fn(i)
+		ds = append(ds, time.Since(t))
+	}
+	b.StopTimer()
+	if len(ds) == 0 {
+		return
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(ds[min(len(ds)-1, len(ds)*99/100)].Microseconds())/1000, "p99-ms")
 }
