@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Audit", s.testAudit)
 	t.Run("Sessions", s.testSessions)
 	t.Run("Webhooks", s.testWebhooks)
+	t.Run("Deliveries", s.testDeliveries)
 	t.Run("Hammer", s.testHammer)
 	t.Run("Reopen", s.testReopen)
 }

@@ -1,8 +1,12 @@
 package registrytest
 
 import (
+	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lhk-soc/lhk"
 )
@@ -49,4 +53,51 @@ func (s *suite) testWebhooks(t *testing.T) {
 			t.Errorf("a re-created plugin inherited the old secret: %v", err)
 		}
 	})
+}
+
+// testDeliveries holds a registry that implements lhk.DeliveryGuard to its
+// contract: one first per delivery, even when callers race and across a
+// reopen; other plugins' deliveries apart; records older than keep forgotten.
+func (s *suite) testDeliveries(t *testing.T) {
+	key := t.TempDir()
+	r, closeFn := s.openKey(t, key)
+	g, isGuard := r.(lhk.DeliveryGuard)
+	if !isGuard {
+		t.Skipf("%T does not implement lhk.DeliveryGuard", r)
+	}
+	bg := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var firsts atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first, err := g.FirstDelivery(bg, "intake", "sha256=ab", now, 10*time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if first {
+				firsts.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := firsts.Load(); n != 1 {
+		t.Fatalf("%d callers were first for one delivery", n)
+	}
+	if first, err := g.FirstDelivery(bg, "other", "sha256=ab", now, 10*time.Minute); err != nil || !first {
+		t.Fatalf("the same signature for another plugin: first=%v, %v", first, err)
+	}
+	closeFn()
+	r, _ = s.openKey(t, key)
+	g = r.(lhk.DeliveryGuard)
+	if first, err := g.FirstDelivery(bg, "intake", "sha256=ab", now.Add(time.Minute), 10*time.Minute); err != nil || first {
+		t.Fatalf("a delivery replayed after a reopen: first=%v, %v", first, err)
+	}
+	// Long after keep has passed, the record may be forgotten: a store that
+	// prunes lazily still has to answer without error.
+	if _, err := g.FirstDelivery(bg, "intake", "sha256=ab", now.Add(time.Hour), 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
 }
