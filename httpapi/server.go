@@ -155,6 +155,7 @@ func New(cfg Config) *Server {
 	v1.POST("/users", s.createUser)
 	v1.GET("/users", s.listUsers)
 	v1.GET("/users/me", s.me)
+	v1.GET("/users/:name", s.getUser)
 	v1.PATCH("/users/:name", s.patchUser)
 	v1.POST("/users/:name/token", s.newToken)
 	v1.GET("/audit", s.listAudit)

@@ -75,6 +75,19 @@ func (s *Server) listUsers(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"users": us})
 }
 
+// getUser answers one user to an admin, or to that user.
+func (s *Server) getUser(c echo.Context) error {
+	name := c.Param("name")
+	if u := currentUser(c); u.Role != lhk.RoleAdmin && u.Name != name {
+		return lhk.Errorf(lhk.EFORBIDDEN, "only an admin may read another user")
+	}
+	u, err := s.cfg.Users.User(ctxOf(c), name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
 // me answers who the token belongs to; any role may ask.
 func (s *Server) me(c echo.Context) error {
 	return c.JSON(http.StatusOK, currentUser(c))

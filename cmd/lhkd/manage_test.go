@@ -95,6 +95,12 @@ func TestManagePlugins(t *testing.T) {
 			t.Fatalf("me = %v", me)
 		}
 		d.must(t, http.StatusForbidden, "POST", "/v1/users/bob/token", newTok, nil)
+		if u := d.must(t, http.StatusOK, "GET", "/v1/users/alice", newTok, nil).JSON(t); u["name"] != "alice" || u["role"] != "analyst" {
+			t.Fatalf("alice reading herself = %v", u)
+		}
+		d.must(t, http.StatusForbidden, "GET", "/v1/users/bob", newTok, nil)
+		d.must(t, http.StatusOK, "GET", "/v1/users/bob", d.Admin, nil)
+		d.must(t, http.StatusNotFound, "GET", "/v1/users/nobody", d.Admin, nil)
 		d.must(t, http.StatusConflict, "POST", "/v1/users", d.Admin, []byte(`{"name":"bob","role":"analyst"}`))
 		d.must(t, http.StatusBadRequest, "POST", "/v1/users", d.Admin, []byte(`{"name":"x","role":"root"}`))
 		d.must(t, http.StatusConflict, "PATCH", "/v1/users/admin", d.Admin, []byte(`{"role":"viewer"}`))
