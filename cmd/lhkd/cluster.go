@@ -17,6 +17,8 @@ import (
 const (
 	// heartbeatEvery is how often a replica says it is alive.
 	heartbeatEvery = 2 * time.Second
+	// defaultReplicaTimeout is --replica-timeout's default.
+	defaultReplicaTimeout = 20 * time.Second
 	// maxReapEvery is how often, at most, a replica looks for runs a dead
 	// replica left: a quarter of the replica time-out, within 1–5 s.
 	maxReapEvery = 5 * time.Second

@@ -133,7 +133,7 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	fs.Var((*listFlag)(&c.Notify), "notify", "notification channel NAME=URL, NAME=slack+URL (repeatable; env LHK_NOTIFY, comma-separated)")
 	fs.StringVar(&c.IsolateWebhook, "isolate-webhook", os.Getenv("LHK_ISOLATE_WEBHOOK"), "URL that receives endpoint isolation requests (env LHK_ISOLATE_WEBHOOK)")
 	fs.StringVar(&c.Replica, "replica", os.Getenv("LHK_REPLICA"), "name of this replica when several share PostgreSQL; default: host name and a random suffix (env LHK_REPLICA)")
-	fs.DurationVar(&c.ReplicaTimeout, "replica-timeout", 20*time.Second, "with PostgreSQL: a replica silent this long is dead and its running invocations are marked failed")
+	fs.DurationVar(&c.ReplicaTimeout, "replica-timeout", defaultReplicaTimeout, "with PostgreSQL: a replica silent this long is dead and its running invocations are marked failed")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", host.DefaultIdleTimeout, "close a pooled plugin instance unused for this long")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", os.Getenv("LHK_METRICS_LISTEN"), "serve /metrics on this address instead of the main listener; \"off\" serves none (env LHK_METRICS_LISTEN)")
 	drain, err := envDuration("LHK_DRAIN_TIMEOUT", defaultDrainTimeout)

@@ -125,7 +125,7 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 		Metrics:        d.mainMetrics(cfg),
 		ObserveRequest: d.metrics.ObserveRequest,
 		Sessions:       d.db,
-		Deliveries:     deliveryGuard(d.db),
+		Deliveries:     d.db,
 		UI:             ui.Handler(),
 	})
 	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -175,13 +175,15 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 	} else {
 		close(followed)
 	}
-	defer func() { stopFollowing(); <-followed }()
+	stopFollower := func() { stopFollowing(); <-followed }
+	defer stopFollower()
 	errc := make(chan error, 1)
 	go func() { errc <- d.srv.Serve(d.ln) }()
 	d.serveMetrics()
 	d.log.Info("lhkd serving", "url", d.URL(), "replica", d.replica)
 	select {
 	case err := <-errc:
+		stopFollower()
 		d.close(context.Background())
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
@@ -202,8 +204,7 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 	}
 	cronErr := <-cronStopped
 	d.sched = nil // stopped: close must not stop it again
-	stopFollowing()
-	<-followed
+	stopFollower()
 	err := errors.Join(cronErr, d.close(dctx))
 	d.log.Info("lhkd stopped", "drain", time.Since(drained).Round(time.Millisecond).String(), "clean", err == nil)
 	return err
@@ -298,16 +299,6 @@ func bootstrapAdmin(ctx context.Context, db lhk.UserStore, token string, stdout 
 		fmt.Fprintln(stdout, "created user admin with the configured token")
 	}
 	return nil
-}
-
-// redactURL hides a password in a database URL before it is shown.
-func redactURL(s string) string {
-	if i := strings.Index(s, "@"); i > 0 {
-		if j := strings.Index(s, "://"); j > 0 && j < i {
-			return s[:j+3] + "***" + s[i:]
-		}
-	}
-	return s
 }
 
 // stdlogWriter turns lines of the standard log package into debug records.

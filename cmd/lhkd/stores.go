@@ -1,13 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/pgdb"
 	"github.com/lhk-soc/lhk/registry/postgres"
 	"github.com/lhk-soc/lhk/registry/sqlite"
 	"github.com/lhk-soc/lhk/systems/logpg"
@@ -21,6 +22,7 @@ type registryStore interface {
 	lhk.Registry
 	lhk.WebhookStore
 	lhk.SessionStore
+	lhk.DeliveryGuard
 }
 
 // logStore is a logs backend lhkd can close.
@@ -46,10 +48,10 @@ func (d *daemon) openStores(ctx context.Context, cfg config) error {
 	switch {
 	case cfg.DB == "" || strings.HasPrefix(cfg.DB, "sqlite:"):
 		return d.openSQLite(ctx, cfg.Data)
-	case isPostgres(cfg.DB):
+	case pgdb.IsURL(cfg.DB):
 		return d.openPostgres(ctx, cfg)
 	default:
-		return fmt.Errorf("--db %s: want a postgres:// URL, or nothing for SQLite in the data directory", redactURL(cfg.DB))
+		return fmt.Errorf("--db %s: want a postgres:// URL, or nothing for SQLite in the data directory", pgdb.Redact(cfg.DB))
 	}
 }
 
@@ -79,10 +81,6 @@ func (d *daemon) openSQLiteSystems(ctx context.Context, dir string) error {
 	return nil
 }
 
-func isPostgres(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
-}
-
 // openPostgres opens the registry and the systems' stores in PostgreSQL,
 // shared with the other replicas on the same database and schema.
 func (d *daemon) openPostgres(ctx context.Context, cfg config) error {
@@ -92,10 +90,7 @@ func (d *daemon) openPostgres(ctx context.Context, cfg config) error {
 	}
 	d.db, d.cluster = db, db
 	d.replica = replicaName(cfg.Replica)
-	d.replicaTimeout = cfg.ReplicaTimeout
-	if d.replicaTimeout <= 0 {
-		d.replicaTimeout = 20 * time.Second
-	}
+	d.replicaTimeout = cmp.Or(cfg.ReplicaTimeout, defaultReplicaTimeout)
 	logs, err := logpg.Open(ctx, cfg.DB)
 	if err != nil {
 		return fmt.Errorf("open logs: %w", err)
@@ -106,14 +101,5 @@ func (d *daemon) openPostgres(ctx context.Context, cfg config) error {
 		return fmt.Errorf("open systems: %w", err)
 	}
 	d.state = state
-	return nil
-}
-
-// deliveryGuard returns the registry's shared webhook replay guard, or nil
-// (each process remembers deliveries itself) when it has none.
-func deliveryGuard(r registryStore) lhk.DeliveryGuard {
-	if g, ok := r.(lhk.DeliveryGuard); ok {
-		return g
-	}
 	return nil
 }

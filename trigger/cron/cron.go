@@ -421,16 +421,13 @@ func (s *Scheduler) claim(plugin string, e *entry) rcron.JobWrapper {
 			return j
 		}
 		return rcron.FuncJob(func() {
-			// robfig sets the entry's Prev to the tick it fired for before it
-			// answers a snapshot request, so this is the tick's scheduled time.
 			s.mu.Lock()
-			id := e.id // set under s.mu once robfig has the entry
 			stopping := s.stopping
 			s.mu.Unlock()
 			if stopping {
 				return // a draining replica claims nothing: the others run the tick
 			}
-			tick := s.cron.Entry(id).Prev
+			tick := s.tickOf(e)
 			if tick.IsZero() {
 				return // the entry was removed meanwhile
 			}
@@ -449,13 +446,24 @@ func (s *Scheduler) claim(plugin string, e *entry) rcron.JobWrapper {
 	}
 }
 
+// tickOf returns the scheduled time of the tick of e that is firing, or zero
+// when e is no longer scheduled. robfig's loop sets the entry's Prev to the
+// tick's time before it answers the next snapshot request, so this is the
+// current tick's unless a later tick of the same entry fired meanwhile.
+func (s *Scheduler) tickOf(e *entry) time.Time {
+	s.mu.Lock()
+	id := e.id // set under s.mu once robfig has the entry
+	s.mu.Unlock()
+	return s.cron.Entry(id).Prev
+}
+
 // runningElsewhere returns the replica, other than this one, that is still
 // running a cron invocation of plugin, or "".
 func (s *Scheduler) runningElsewhere(plugin string) string {
 	if s.runs == nil {
 		return ""
 	}
-	invs, err := s.runs.Invocations(s.runCtx, lhk.InvocationFilter{Plugin: plugin, Trigger: lhk.TriggerCron, Status: lhk.StatusRunning, Limit: 10})
+	invs, err := s.runs.Invocations(s.runCtx, lhk.InvocationFilter{Plugin: plugin, Trigger: lhk.TriggerCron, Status: lhk.StatusRunning, Limit: 10, Brief: true})
 	if err != nil {
 		s.logger.Warn("cron overlap check failed; running anyway", "plugin", plugin, "error", err)
 		return ""

@@ -11,15 +11,13 @@ func WithObserver(observe func(plugin string, scheduled, started time.Time)) Opt
 	return func(s *Scheduler) { s.observe = observe }
 }
 
-// observeTick reports a run of e that started at started. The scheduled time
-// is robfig's Prev of the entry, which its loop sets to the tick's time
-// before it serves the next request, so it is this tick's unless a later tick
-// of the same entry fired meanwhile.
+// observeTick reports a run of e that started at started, against the
+// tick's scheduled time (tickOf).
 func (s *Scheduler) observeTick(plugin string, e *entry, started time.Time) {
 	if s.observe == nil {
 		return
 	}
-	scheduled := s.cron.Entry(e.id).Prev
+	scheduled := s.tickOf(e)
 	if scheduled.IsZero() || scheduled.After(started) {
 		return
 	}
