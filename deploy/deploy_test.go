@@ -66,40 +66,41 @@ func render(t *testing.T, overlay string) *manifests {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var target any
 		switch r.GetKind() {
 		case "Deployment":
-			m.deployments = append(m.deployments, appsv1.Deployment{})
-			target = &m.deployments[len(m.deployments)-1]
+			err = decodeInto(&m.deployments, b)
 		case "Service":
-			m.services = append(m.services, corev1.Service{})
-			target = &m.services[len(m.services)-1]
+			err = decodeInto(&m.services, b)
 		case "Ingress":
-			m.ingresses = append(m.ingresses, networkingv1.Ingress{})
-			target = &m.ingresses[len(m.ingresses)-1]
+			err = decodeInto(&m.ingresses, b)
 		case "PodDisruptionBudget":
-			m.pdbs = append(m.pdbs, policyv1.PodDisruptionBudget{})
-			target = &m.pdbs[len(m.pdbs)-1]
+			err = decodeInto(&m.pdbs, b)
 		case "NetworkPolicy":
-			m.networkPolicies = append(m.networkPolicies, networkingv1.NetworkPolicy{})
-			target = &m.networkPolicies[len(m.networkPolicies)-1]
+			err = decodeInto(&m.networkPolicies, b)
 		case "ConfigMap":
-			m.configMaps = append(m.configMaps, corev1.ConfigMap{})
-			target = &m.configMaps[len(m.configMaps)-1]
+			err = decodeInto(&m.configMaps, b)
 		case "Secret":
-			m.secrets = append(m.secrets, corev1.Secret{})
-			target = &m.secrets[len(m.secrets)-1]
+			err = decodeInto(&m.secrets, b)
 		case "PersistentVolumeClaim":
-			m.pvcs = append(m.pvcs, corev1.PersistentVolumeClaim{})
-			target = &m.pvcs[len(m.pvcs)-1]
+			err = decodeInto(&m.pvcs, b)
 		default:
 			t.Fatalf("%s: unexpected kind %s (%s)", overlay, r.GetKind(), r.GetName())
 		}
-		if err := yaml.UnmarshalStrict(b, target); err != nil {
+		if err != nil {
 			t.Fatalf("%s: decode %s %s: %v\n%s", overlay, r.GetKind(), r.GetName(), err, b)
 		}
 	}
 	return m
+}
+
+// decodeInto decodes one resource strictly and appends it to list.
+func decodeInto[T any](list *[]T, b []byte) error {
+	var v T
+	if err := yaml.UnmarshalStrict(b, &v); err != nil {
+		return err
+	}
+	*list = append(*list, v)
+	return nil
 }
 
 // subset reports whether every label of sel is in labels (and sel is not

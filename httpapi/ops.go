@@ -67,7 +67,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		d := time.Since(start)
 		route := c.Path()
-		if !s.knownRoute(route) {
+		if !s.routes[route] {
 			route = "unmatched" // a 404: never label or log by the raw path alone
 		}
 		status := c.Response().Status
@@ -123,14 +123,12 @@ func remoteIP(addr string) string {
 	return addr
 }
 
-// knownRoute reports whether route is a registered route template. The set
-// is taken at the first request, when every route is registered.
-func (s *Server) knownRoute(route string) bool {
-	s.routesOnce.Do(func() {
-		s.routes = make(map[string]bool)
-		for _, r := range s.echo.Routes() {
-			s.routes[r.Path] = true
-		}
-	})
-	return s.routes[route]
+// routeSet is the set of e's route templates, taken by New once every route
+// is registered.
+func routeSet(e *echo.Echo) map[string]bool {
+	m := make(map[string]bool)
+	for _, r := range e.Routes() {
+		m[r.Path] = true
+	}
+	return m
 }

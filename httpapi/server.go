@@ -80,9 +80,7 @@ type Server struct {
 	sessions lhk.SessionStore
 	doc      []byte // the OpenAPI document, with a path per library operation
 	names    map[string]string
-
-	routesOnce sync.Once
-	routes     map[string]bool // registered route templates, for the access log
+	routes   map[string]bool // registered route templates, for the access log
 }
 
 // authEntry is a cached token or session lookup.
@@ -163,6 +161,7 @@ func New(cfg Config) *Server {
 	v1.GET("/session", s.getSession)
 	v1.DELETE("/session", s.deleteSession)
 	s.registerSystems(v1)
+	s.routes = routeSet(e)
 	s.doc = s.openAPIDocument()
 	return s
 }
