@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lhk-soc/lhk"
 )
 
 // pdkModule is the module path of lhk's PDK.
@@ -65,8 +67,8 @@ Building needs Go 1.24 or later; no TinyGo. Build and push with 'lhk push NAME'.
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			dir := argv[0]
 			name := filepath.Base(dir)
-			if !pluginNameOK(name) {
-				return usageErrorf("new: %q: use lowercase letters, digits and dashes, starting with a letter", name)
+			if lhk.ValidatePluginName(name) != nil {
+				return usageErrorf("new: %q: use lowercase letters, digits and dashes (at most 63), starting with a letter or digit, as plugin names do", name)
 			}
 			if _, err := os.Stat(dir); err == nil {
 				return usageErrorf("new: %s already exists", dir)
@@ -276,18 +278,6 @@ func (a *app) resolvePDK(ctx context.Context, dir string, src pdkSource) (bool, 
 		}
 	}
 	return true, nil
-}
-
-func pluginNameOK(s string) bool {
-	if s == "" || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 const mainTemplate = `// Command NAME is an lhk plugin.
