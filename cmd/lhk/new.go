@@ -268,11 +268,7 @@ func (a *app) resolvePDK(ctx context.Context, dir string, src pdkSource) (bool, 
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
 			p.finish()
-			a.stderr.Write(out.Bytes())
-			last := strings.TrimSpace(out.String())
-			if i := strings.LastIndexByte(last, '\n'); i >= 0 {
-				last = last[i+1:]
-			}
+			last := a.goOutput(out.Bytes())
 			hint := "check network access to the Go module proxy, then run 'go mod tidy' there; or remove it and use --pdk DIR with a copy of lhk's pdk/"
 			return false, fmt.Errorf("new: %s was created, but 'go %s' could not resolve %s (%s): %s", dir, strings.Join(args, " "), src, dash(last), hint)
 		}
