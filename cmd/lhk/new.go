@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lhk-soc/lhk"
 )
 
 // pdkModule is the module path of lhk's PDK.
@@ -65,8 +67,8 @@ Building needs Go 1.24 or later; no TinyGo. Build and push with 'lhk push NAME'.
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			dir := argv[0]
 			name := filepath.Base(dir)
-			if !pluginNameOK(name) {
-				return usageErrorf("new: %q: use lowercase letters, digits and dashes, starting with a letter", name)
+			if lhk.ValidatePluginName(name) != nil {
+				return usageErrorf("new: %q: use lowercase letters, digits and dashes (at most 63), starting with a letter or digit, as plugin names do", name)
 			}
 			if _, err := os.Stat(dir); err == nil {
 				return usageErrorf("new: %s already exists", dir)
@@ -266,28 +268,12 @@ func (a *app) resolvePDK(ctx context.Context, dir string, src pdkSource) (bool, 
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
 			p.finish()
-			a.stderr.Write(out.Bytes())
-			last := strings.TrimSpace(out.String())
-			if i := strings.LastIndexByte(last, '\n'); i >= 0 {
-				last = last[i+1:]
-			}
+			last := a.goOutput(out.Bytes())
 			hint := "check network access to the Go module proxy, then run 'go mod tidy' there; or remove it and use --pdk DIR with a copy of lhk's pdk/"
 			return false, fmt.Errorf("new: %s was created, but 'go %s' could not resolve %s (%s): %s", dir, strings.Join(args, " "), src, dash(last), hint)
 		}
 	}
 	return true, nil
-}
-
-func pluginNameOK(s string) bool {
-	if s == "" || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 const mainTemplate = `// Command NAME is an lhk plugin.

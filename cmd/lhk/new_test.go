@@ -123,6 +123,7 @@ func TestNewPDKSources(t *testing.T) {
 		c.fails(exitUsage, "not both", "new", filepath.Join(c.dir, "x"), "--pdk", pdk, "--pdk-version", "v1.0.0")
 		c.fails(exitUsage, "want a version like v0.4.0", "new", filepath.Join(c.dir, "x"), "--pdk-version", "1.0")
 		c.fails(exitUsage, "use lowercase letters", "new", filepath.Join(c.dir, "Bad"))
+		c.fails(exitUsage, "use lowercase letters", "new", filepath.Join(c.dir, "under_score")) // the server refuses it as a plugin name
 	})
 }
 

@@ -197,13 +197,19 @@ func (a *app) build(ctx context.Context, dir, out string) (time.Duration, error)
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		p.finish()
-		a.stderr.Write(stderr.Bytes())
-		first := strings.TrimSpace(stderr.String())
-		if i := strings.LastIndexByte(first, '\n'); i >= 0 {
-			first = first[i+1:]
-		}
-		return 0, fmt.Errorf("build %s failed: %s", dir, dash(first))
+		return 0, fmt.Errorf("build %s failed: %s", dir, dash(a.goOutput(stderr.Bytes())))
 	}
 	p.finish()
 	return time.Since(p.start), nil
+}
+
+// goOutput shows the output of a failed go command on standard error and
+// returns its last line, for the one-line error.
+func (a *app) goOutput(out []byte) string {
+	a.stderr.Write(out)
+	last := strings.TrimSpace(string(out))
+	if i := strings.LastIndexByte(last, '\n'); i >= 0 {
+		last = last[i+1:]
+	}
+	return last
 }

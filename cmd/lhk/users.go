@@ -212,20 +212,11 @@ func (a *app) completeRoleCapFlags(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("cap", cobra.FixedCompletions(capabilities, cobra.ShellCompDirectiveNoFileComp))
 }
 
-// findUser finds a user by name in GET /v1/users.
+// findUser reads one user with GET /v1/users/NAME.
 func (a *app) findUser(cmd *cobra.Command, c *client, name string) (userJSON, error) {
-	var ans struct {
-		Users []userJSON `json:"users"`
-	}
-	if _, err := c.json(cmd.Context(), "GET", "/v1/users", nil, &ans); err != nil {
-		return userJSON{}, err
-	}
-	for _, u := range ans.Users {
-		if u.Name == name {
-			return u, nil
-		}
-	}
-	return userJSON{}, &apiError{Status: 404, Code: "not_found", Message: fmt.Sprintf("user %q does not exist", name)}
+	var u userJSON
+	_, err := c.json(cmd.Context(), "GET", "/v1/users/"+pathEscape(name), nil, &u)
+	return u, err
 }
 
 func (a *app) userTokenCommand() *cobra.Command {
