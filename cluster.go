@@ -23,11 +23,11 @@ type TickClaimer interface {
 // schedules follow at once instead of after a poll.
 type ChangeFeed interface {
 	// WatchPlugins calls fn with the name of every plugin whose record,
-	// versions, grant or schedule changed on any replica (this one included),
-	// until ctx ends, when it returns nil. fn("") means "anything may have
-	// changed": it comes once the feed is listening, and again whenever it
-	// is back after a lost connection, which the feed re-establishes by
-	// itself. An error means the feed cannot go on (its store was closed).
+	// versions, grant, schedule or webhook secret changed on any replica
+	// (this one included), until ctx ends, when it returns nil. fn("") means
+	// "anything may have changed": it comes once the feed is listening, and
+	// again whenever it is back after a lost connection, which the feed
+	// re-establishes by itself. An error means the feed cannot go on (its store was closed).
 	WatchPlugins(ctx context.Context, fn func(plugin string)) error
 }
 

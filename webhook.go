@@ -17,9 +17,9 @@ type WebhookStore interface {
 }
 
 // DeliveryGuard remembers webhook deliveries so that a captured one cannot be
-// replayed while its timestamp is still accepted. A registry shared by several
-// replicas implements it, so a replay sent to another replica is refused too;
-// without one, each lhkd remembers in its own memory.
+// replayed while its timestamp is still accepted. The registries implement it,
+// so a restart does not forget, and a shared one refuses a replay sent to
+// another replica too; without one, each lhkd remembers in its own memory.
 type DeliveryGuard interface {
 	// FirstDelivery records the delivery identified by plugin and signature at
 	// now and reports whether it is the first. Records older than keep may be

@@ -1,8 +1,8 @@
 // Package check holds the input checks that every system shares, the log
 // stores (through internal/logquery) and the state systems (through
 // internal/state), with their messages written once: tenant names, the
-// limits of listings and searches, and the shortening of input echoed in
-// an error.
+// limits of listings and searches (the registry's too, through
+// registry/internal/rule), and the shortening of input echoed in an error.
 package check
 
 import (

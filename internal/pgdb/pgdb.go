@@ -65,7 +65,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*pgxpool.Pool, erro
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
-	schema := Schema(cfg.ConnConfig)
+	schema := schemaOf(cfg.ConnConfig)
 	if schema != "public" {
 		// The schema must exist before a connection can use it: create it
 		// on a connection that does not ask for it.
@@ -99,9 +99,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*pgxpool.Pool, erro
 	return pool, nil
 }
 
-// Schema returns the schema a connection configuration works in: the first
+// schemaOf returns the schema a connection configuration works in: the first
 // entry of its search_path, or "public".
-func Schema(cc *pgx.ConnConfig) string {
+func schemaOf(cc *pgx.ConnConfig) string {
 	sp := strings.TrimSpace(cc.RuntimeParams["search_path"])
 	if sp == "" {
 		return "public"
@@ -229,27 +229,6 @@ func Redact(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
-}
-
-// Error turns a PostgreSQL error into an lhk error where the cause is the
-// caller's (a unique violation is ECONFLICT, a foreign key violation
-// ENOTFOUND, a cancelled statement EUNAVAILABLE) and wraps others unchanged.
-func Error(err error) error {
-	if err == nil {
-		return nil
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "23505":
-			return lhk.Errorf(lhk.ECONFLICT, "%s", pe.Detail)
-		case "23503":
-			return lhk.Errorf(lhk.ENOTFOUND, "%s", pe.Detail)
-		case "57014":
-			return lhk.Errorf(lhk.EUNAVAILABLE, "the query was cancelled or took too long")
-		}
-	}
-	return err
 }
 
 // PrefixEnd returns the least string above every string that starts with

@@ -12,9 +12,9 @@ import (
 	"github.com/lhk-soc/lhk"
 )
 
-// ClaimRetention is how long cron claims are kept; ClaimTick prunes older
+// claimRetention is how long cron claims are kept; ClaimTick prunes older
 // ones at most once an hour.
-const ClaimRetention = 7 * 24 * time.Hour
+const claimRetention = 7 * 24 * time.Hour
 
 // claimPruneEvery is how often one DB prunes cron claims at most.
 const claimPruneEvery = time.Hour
@@ -35,14 +35,14 @@ func (db *DB) ClaimTick(ctx context.Context, plugin string, tick time.Time, repl
 	return tag.RowsAffected() == 1, nil
 }
 
-// pruneClaims deletes claims older than ClaimRetention when this DB has not
+// pruneClaims deletes claims older than claimRetention when this DB has not
 // done so for claimPruneEvery. A failure is logged and left for next time.
 func (db *DB) pruneClaims(ctx context.Context, now time.Time) {
 	last := db.lastPrune.Load()
 	if now.UnixNano()-last < int64(claimPruneEvery) || !db.lastPrune.CompareAndSwap(last, now.UnixNano()) {
 		return
 	}
-	tag, err := db.pool.Exec(ctx, "DELETE FROM cron_claims WHERE claimed_at < $1", now.Add(-ClaimRetention))
+	tag, err := db.pool.Exec(ctx, "DELETE FROM cron_claims WHERE claimed_at < $1", now.Add(-claimRetention))
 	if err != nil {
 		db.log.Warn("prune cron claims", "err", err)
 		return
@@ -83,10 +83,10 @@ func (db *DB) ReapInvocations(ctx context.Context, staleBefore time.Time) (int, 
 	return int(tag.RowsAffected()), nil
 }
 
-// Channel returns the notification channel of the registry in schema:
+// channelOf returns the notification channel of the registry in schema:
 // "lhk_plugins_" and the schema, or a hash of the schema where that would
 // pass PostgreSQL's 63-byte limit on identifiers.
-func Channel(schema string) string {
+func channelOf(schema string) string {
 	const prefix = "lhk_plugins_"
 	if len(prefix)+len(schema) <= 63 {
 		return prefix + schema

@@ -262,26 +262,6 @@ func TestWatchPlugins(t *testing.T) {
 	})
 }
 
-func TestChannel(t *testing.T) {
-	long := "a_schema_name_that_is_long_enough_to_pass_the_identifier_limit"
-	tests := []struct {
-		schema string
-		want   string
-	}{
-		{"public", "lhk_plugins_public"},
-		{"team_a", "lhk_plugins_team_a"},
-	}
-	for _, tt := range tests {
-		if got := postgres.Channel(tt.schema); got != tt.want {
-			t.Errorf("Channel(%q) = %q, want %q", tt.schema, got, tt.want)
-		}
-	}
-	got, got2 := postgres.Channel(long), postgres.Channel(long+"2")
-	if len(got) > 63 || got == got2 || got == postgres.Channel(long[:50]) {
-		t.Errorf("Channel of long schemas: %q, %q", got, got2)
-	}
-}
-
 // TestOpenConcurrently starts several replicas on one new schema at once:
 // each must open it, and the migrations must run once.
 func TestOpenConcurrently(t *testing.T) {

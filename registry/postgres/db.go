@@ -54,7 +54,8 @@
 // SetGrant, SetSchedule, DeleteSchedule, SetWebhookSecret) calls pg_notify in
 // its transaction with the plugin's name as payload, so PostgreSQL delivers
 // the notification when, and only if, the change commits. The channel is
-// derived from the schema (Channel), so installations in separate schemas of
+// derived from the schema ("lhk_plugins_<schema>", or a hash of it where that
+// would pass PostgreSQL's 63-byte limit), so installations in separate schemas of
 // one database do not hear each other. WatchPlugins listens on a dedicated
 // connection outside the pool and checks it every 30 seconds; it reports ""
 // (anything may have changed) when it starts listening and each time it is
@@ -64,7 +65,7 @@
 //
 // ClaimTick inserts (plugin, tick) into cron_claims with ON CONFLICT DO
 // NOTHING: the one insert that lands wins, whichever replica made it. Claims
-// older than ClaimRetention are pruned at most once an hour per DB. Heartbeat
+// older than a week are pruned at most once an hour per DB. Heartbeat
 // upserts the replica's row in replicas; ReapInvocations marks, in one
 // statement, the running invocations of replicas without a recent heartbeat
 // as failed.
@@ -116,7 +117,6 @@ var migrations embed.FS
 // use, and several DBs, in one process or many, may share a schema.
 type DB struct {
 	pool     *pgxpool.Pool
-	schema   string
 	channel  string
 	writeKey int64 // advisory lock of audited mutations in this schema
 	log      *slog.Logger
@@ -174,8 +174,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	}
 	db := &DB{
 		pool:     pool,
-		schema:   schema,
-		channel:  Channel(schema),
+		channel:  channelOf(schema),
 		writeKey: lockKey("lhk registry write " + schema),
 		log:      slog.New(slog.DiscardHandler),
 		now:      func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
@@ -186,9 +185,6 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	}
 	return db, nil
 }
-
-// Schema returns the schema the registry lives in.
-func (db *DB) Schema() string { return db.schema }
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {

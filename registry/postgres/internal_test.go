@@ -374,7 +374,7 @@ func TestPutInvocationsAtomic(t *testing.T) {
 }
 
 // TestClaimPrune checks that ClaimTick drops claims older than
-// ClaimRetention, at most once an hour.
+// claimRetention, at most once an hour.
 func TestClaimPrune(t *testing.T) {
 	db := open(t, "")
 	bg := context.Background()
@@ -390,7 +390,7 @@ func TestClaimPrune(t *testing.T) {
 		_, err := db.ClaimTick(bg, "report", t0.Add(time.Duration(i)*time.Minute), "a")
 		must(t, err)
 	}
-	clock = t0.Add(ClaimRetention + 30*time.Minute)
+	clock = t0.Add(claimRetention + 30*time.Minute)
 	_, err := db.ClaimTick(bg, "report", clock, "a") // prunes: a week and a half hour since t0
 	must(t, err)
 	if n := claims(); n != 1 {
@@ -463,5 +463,25 @@ func TestSessionSweep(t *testing.T) {
 	create("next", time.Hour)
 	if got := stored(); got != "long,next" {
 		t.Errorf("after a sweep: stored %q, want long,next", got)
+	}
+}
+
+func TestChannel(t *testing.T) {
+	long := "a_schema_name_that_is_long_enough_to_pass_the_identifier_limit"
+	tests := []struct {
+		schema string
+		want   string
+	}{
+		{"public", "lhk_plugins_public"},
+		{"team_a", "lhk_plugins_team_a"},
+	}
+	for _, tt := range tests {
+		if got := channelOf(tt.schema); got != tt.want {
+			t.Errorf("channelOf(%q) = %q, want %q", tt.schema, got, tt.want)
+		}
+	}
+	got, got2 := channelOf(long), channelOf(long+"2")
+	if len(got) > 63 || got == got2 || got == channelOf(long[:50]) {
+		t.Errorf("Channel of long schemas: %q, %q", got, got2)
 	}
 }

@@ -10,7 +10,7 @@ package rule
 import (
 	"encoding/json"
 
-	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 )
 
 // Listing limits for Invocations and AuditEntries.
@@ -21,17 +21,7 @@ const (
 
 // ClampLimit returns the number of rows to list for a filter's Limit n:
 // DefaultLimit for zero, at most MaxLimit, EINVALID when negative.
-func ClampLimit(n int) (int, error) {
-	switch {
-	case n < 0:
-		return 0, lhk.Errorf(lhk.EINVALID, "limit must not be negative, got %d", n)
-	case n == 0:
-		return DefaultLimit, nil
-	case n > MaxLimit:
-		return MaxLimit, nil
-	}
-	return n, nil
-}
+func ClampLimit(n int) (int, error) { return check.Limit(n, DefaultLimit, MaxLimit) }
 
 // NonNil returns s, or an empty slice when s is nil, so JSON shows [] not null.
 func NonNil[T any](s []T) []T {
