@@ -13,14 +13,6 @@ import (
 	"github.com/lhk-soc/lhk/internal/logquery"
 )
 
-// Query limits of this store beyond those of package lhk.
-const (
-	MaxField   = logquery.MaxField   // bytes of a field name
-	MaxWords   = logquery.MaxWords   // distinct words or phrases of a free-text query
-	DefaultTop = logquery.DefaultTop // buckets when a top request names no limit
-	MaxExclude = logquery.MaxExclude // filters (inner slices) of one request's Exclude
-)
-
 // query is a WHERE clause being built, with its arguments.
 type query struct {
 	where []string
@@ -244,9 +236,9 @@ func (s *Store) search(ctx context.Context, r *logquery.Request) (*lhk.SearchRes
 }
 
 // Top counts a tenant's events by the values of one field, most frequent
-// first (ties by value). Limit is the number of buckets: DefaultTop when
-// zero, lowered to lhk.MaxTopBuckets when larger. Total counts the matching
-// events that have the field; Other those outside the buckets.
+// first (ties by value). Limit is the number of buckets: logquery.DefaultTop
+// when zero, lowered to lhk.MaxTopBuckets when larger. Total counts the
+// matching events that have the field; Other those outside the buckets.
 func (s *Store) Top(ctx context.Context, req lhk.TopRequest) (*lhk.TopResult, error) {
 	r, err := logquery.CheckTop(req)
 	if err != nil {

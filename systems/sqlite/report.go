@@ -58,8 +58,9 @@ func (db *DB) Report(ctx context.Context, tenant, id string) (*lhk.Report, error
 
 // Reports lists a tenant's reports newest first, without Markdown and HTML,
 // and returns the cursor of the next page ("" when this is the last). Limit
-// defaults to DefaultReportLimit and is capped at MaxReportLimit; a negative
-// limit or a cursor not returned by this listing for this tenant is EINVALID.
+// defaults to state.DefaultReportLimit and is capped at state.MaxReportLimit;
+// a negative limit or a cursor not returned by this listing for this tenant
+// is EINVALID.
 func (db *DB) Reports(ctx context.Context, tenant string, limit int, cursor string) ([]*lhk.Report, string, error) {
 	limit, cur, err := state.CheckReports(tenant, limit, cursor)
 	if err != nil {
