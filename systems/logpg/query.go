@@ -36,7 +36,7 @@ func (q *query) add(sql string) { q.where = append(q.where, sql) }
 func (q *query) sql() string { return strings.Join(q.where, " AND ") }
 
 // Times in queries are clamped to years PostgreSQL's timestamptz holds;
-// events lie in [logquery.MinTime, logquery.MaxTime), well inside, so
+// events lie in [check.MinTime, check.MaxTime), well inside, so
 // clamping changes no answer.
 var (
 	minQueryTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 	"github.com/lhk-soc/lhk/internal/logquery"
 )
 
@@ -31,10 +32,10 @@ func (q *query) sql() string { return strings.Join(q.where, " AND ") }
 // clampNano turns t into Unix nanoseconds, clamped to what they can hold.
 func clampNano(t time.Time) int64 {
 	switch {
-	case t.Before(logquery.MinTime):
+	case t.Before(check.MinTime):
 		return 0
-	case !t.Before(logquery.MaxTime):
-		return logquery.MaxTime.UnixNano()
+	case !t.Before(check.MaxTime):
+		return check.MaxTime.UnixNano()
 	}
 	return t.UnixNano()
 }
