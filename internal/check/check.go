@@ -2,10 +2,12 @@
 // stores (through internal/logquery) and the state systems (through
 // internal/state), with their messages written once: tenant names, the
 // limits of listings and searches (the registry's too, through
-// registry/internal/rule), and the shortening of input echoed in an error.
+// registry/internal/rule), the range of stored times, and the shortening of
+// input echoed in an error.
 package check
 
 import (
+	"time"
 	"unicode/utf8"
 
 	"github.com/lhk-soc/lhk"
@@ -13,6 +15,13 @@ import (
 
 // MaxTenant is the longest tenant name, in bytes.
 const MaxTenant = 128
+
+// Times that are stored (events, tickets, reports…) must lie in
+// [MinTime, MaxTime), which Unix nanoseconds can hold.
+var (
+	MinTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
 
 // Tenant validates a tenant name: 1–MaxTenant bytes that printable accepts,
 // and not the wildcard "*" that grants use for all tenants. printable is the

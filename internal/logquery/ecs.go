@@ -142,6 +142,76 @@ var (
 	}
 )
 
+// ecsCopy copies the first of a Windows event's fields that it has (winField)
+// to an ECS field, read by conv; a value conv refuses sets nothing. With
+// base set, the value is a path and base also gets its last element.
+type ecsCopy struct {
+	to, base string
+	names    []string
+	conv     func(any) (any, bool)
+}
+
+// apply copies c's field into e unless e already has it.
+func (c ecsCopy) apply(e map[string]any) {
+	v, ok := winField(e, c.names...)
+	if !ok {
+		return
+	}
+	if v, ok = c.conv(v); !ok {
+		return
+	}
+	set(e, c.to, v)
+	if c.base != "" {
+		set(e, c.base, basename(v.(string)))
+	}
+}
+
+// The conversions of an ecsCopy.
+func asString(v any) (any, bool) { s := scalarString(v); return s, s != "" }
+func asPID(v any) (any, bool)    { return parsePID(v) }
+func asPort(v any) (any, bool)   { return parsePort(v) }
+func asIP(v any) (any, bool)     { return parseIP(v) }
+
+// processCopies are the process fields of every Windows event but
+// Security's 4688, which names them its own way (securityProcessCopies:
+// there ProcessId is the parent's).
+var (
+	processCopies = append([]ecsCopy{
+		{to: "process.executable", base: "process.name", names: []string{"Image", "ProcessName", "Application", "SourceImage"}, conv: asString},
+		{to: "process.pid", names: []string{"ProcessId", "SourceProcessId"}, conv: asPID},
+		{to: "process.parent.executable", base: "process.parent.name", names: []string{"ParentImage"}, conv: asString},
+		{to: "process.parent.pid", names: []string{"ParentProcessId"}, conv: asPID},
+	}, commonProcessCopies...)
+	securityProcessCopies = append([]ecsCopy{
+		{to: "process.executable", base: "process.name", names: []string{"NewProcessName"}, conv: asString},
+		{to: "process.pid", names: []string{"NewProcessId"}, conv: asPID},
+		{to: "process.parent.pid", names: []string{"ProcessId"}, conv: asPID},
+		{to: "process.parent.executable", base: "process.parent.name", names: []string{"ParentProcessName"}, conv: asString},
+	}, commonProcessCopies...)
+	commonProcessCopies = []ecsCopy{
+		{to: "process.command_line", names: []string{"CommandLine"}, conv: asString},
+		{to: "process.parent.command_line", names: []string{"ParentCommandLine"}, conv: asString},
+		{to: "process.working_directory", names: []string{"CurrentDirectory"}, conv: asString},
+		{to: "process.entity_id", names: []string{"ProcessGuid"}, conv: asString},
+		{to: "process.parent.entity_id", names: []string{"ParentProcessGuid"}, conv: asString},
+	}
+)
+
+// otherCopies are the network, DNS, file and registry fields. ImageLoaded
+// is the file only of events without a TargetFilename.
+var otherCopies = []ecsCopy{
+	{to: "source.ip", names: []string{"SourceIp", "IpAddress", "SourceAddress"}, conv: asIP},
+	{to: "source.port", names: []string{"SourcePort", "IpPort"}, conv: asPort},
+	{to: "source.domain", names: []string{"SourceHostname"}, conv: asString},
+	{to: "destination.ip", names: []string{"DestinationIp", "DestAddress"}, conv: asIP},
+	{to: "destination.port", names: []string{"DestinationPort", "DestPort"}, conv: asPort},
+	{to: "destination.domain", names: []string{"DestinationHostname"}, conv: asString},
+	{to: "dns.question.name", names: []string{"QueryName"}, conv: asString},
+	{to: "file.path", base: "file.name", names: []string{"TargetFilename"}, conv: asString},
+	{to: "file.path", base: "file.name", names: []string{"ImageLoaded"}, conv: asString},
+	{to: "registry.path", names: []string{"TargetObject"}, conv: asString},
+}
+
 // MapWindows adds ECS fields to a Windows event in NXLog, Logstash or
 // Winlogbeat form, keeping its original fields. Fields the event already has
 // are left alone. Events without an event id are not Windows events.
@@ -194,61 +264,13 @@ func MapWindows(e map[string]any) {
 		}
 	}
 
-	securityProcess := lc == "security" && (code == "4688")
 	// Process.
-	if securityProcess {
-		if v, ok := winString(e, "NewProcessName"); ok {
-			set(e, "process.executable", v)
-			set(e, "process.name", basename(v))
-		}
-		if v, ok := winField(e, "NewProcessId"); ok {
-			if pid, ok := parsePID(v); ok {
-				set(e, "process.pid", pid)
-			}
-		}
-		if v, ok := winField(e, "ProcessId"); ok {
-			if pid, ok := parsePID(v); ok {
-				set(e, "process.parent.pid", pid)
-			}
-		}
-		if v, ok := winString(e, "ParentProcessName"); ok {
-			set(e, "process.parent.executable", v)
-			set(e, "process.parent.name", basename(v))
-		}
-	} else {
-		if v, ok := winString(e, "Image", "ProcessName", "Application", "SourceImage"); ok {
-			set(e, "process.executable", v)
-			set(e, "process.name", basename(v))
-		}
-		if v, ok := winField(e, "ProcessId", "SourceProcessId"); ok {
-			if pid, ok := parsePID(v); ok {
-				set(e, "process.pid", pid)
-			}
-		}
-		if v, ok := winString(e, "ParentImage"); ok {
-			set(e, "process.parent.executable", v)
-			set(e, "process.parent.name", basename(v))
-		}
-		if v, ok := winField(e, "ParentProcessId"); ok {
-			if pid, ok := parsePID(v); ok {
-				set(e, "process.parent.pid", pid)
-			}
-		}
+	copies := processCopies
+	if lc == "security" && code == "4688" {
+		copies = securityProcessCopies
 	}
-	if v, ok := winString(e, "CommandLine"); ok {
-		set(e, "process.command_line", v)
-	}
-	if v, ok := winString(e, "ParentCommandLine"); ok {
-		set(e, "process.parent.command_line", v)
-	}
-	if v, ok := winString(e, "CurrentDirectory"); ok {
-		set(e, "process.working_directory", v)
-	}
-	if v, ok := winString(e, "ProcessGuid"); ok {
-		set(e, "process.entity_id", v)
-	}
-	if v, ok := winString(e, "ParentProcessGuid"); ok {
-		set(e, "process.parent.entity_id", v)
+	for _, c := range copies {
+		c.apply(e)
 	}
 
 	// User.
@@ -278,47 +300,9 @@ func MapWindows(e map[string]any) {
 		set(e, "winlog.logon.type", v)
 	}
 
-	// Network.
-	if v, ok := winField(e, "SourceIp", "IpAddress", "SourceAddress"); ok {
-		if ip, ok := parseIP(v); ok {
-			set(e, "source.ip", ip)
-		}
-	}
-	if v, ok := winField(e, "SourcePort", "IpPort"); ok {
-		if p, ok := parsePort(v); ok {
-			set(e, "source.port", p)
-		}
-	}
-	if v, ok := winString(e, "SourceHostname"); ok {
-		set(e, "source.domain", v)
-	}
-	if v, ok := winField(e, "DestinationIp", "DestAddress"); ok {
-		if ip, ok := parseIP(v); ok {
-			set(e, "destination.ip", ip)
-		}
-	}
-	if v, ok := winField(e, "DestinationPort", "DestPort"); ok {
-		if p, ok := parsePort(v); ok {
-			set(e, "destination.port", p)
-		}
-	}
-	if v, ok := winString(e, "DestinationHostname"); ok {
-		set(e, "destination.domain", v)
-	}
-	if v, ok := winString(e, "QueryName"); ok {
-		set(e, "dns.question.name", v)
-	}
-
-	// Files and registry.
-	if v, ok := winString(e, "TargetFilename"); ok {
-		set(e, "file.path", v)
-		set(e, "file.name", basename(v))
-	} else if v, ok := winString(e, "ImageLoaded"); ok {
-		set(e, "file.path", v)
-		set(e, "file.name", basename(v))
-	}
-	if v, ok := winString(e, "TargetObject"); ok {
-		set(e, "registry.path", v)
+	// Network, files and registry.
+	for _, c := range otherCopies {
+		c.apply(e)
 	}
 	if v, ok := winString(e, "Hashes"); ok {
 		prefix := "process"

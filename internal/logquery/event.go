@@ -19,13 +19,6 @@ import (
 	"github.com/lhk-soc/lhk/internal/check"
 )
 
-// Times of events and requests must lie in [MinTime, MaxTime), which Unix
-// nanoseconds can hold.
-var (
-	MinTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	MaxTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
 // KeywordFields are the common ECS fields the stores index for field search.
 // ECS types them keyword, so ingest turns numbers and booleans in them into
 // strings, and conditions on them compare strings only.
@@ -249,7 +242,7 @@ func parseTimestamp(e map[string]any) (time.Time, string) {
 		}
 		return time.Time{}, fmt.Sprintf(`"@timestamp" %q is not RFC 3339%s`, Short(s), hint)
 	}
-	if t.Before(MinTime) || !t.Before(MaxTime) {
+	if t.Before(check.MinTime) || !t.Before(check.MaxTime) {
 		return time.Time{}, fmt.Sprintf(`"@timestamp" %q is outside the years 1970–2261`, Short(s))
 	}
 	return t, ""

@@ -54,12 +54,6 @@ const (
 	MaxKVLimit         = 1000
 )
 
-// Times must lie in [MinTime, MaxTime), which Unix nanoseconds can hold.
-var (
-	MinTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	MaxTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
 // CheckTenant validates a tenant name: 1–check.MaxTenant bytes of printable UTF-8,
 // and not the wildcard "*" that grants use for all tenants.
 func CheckTenant(tenant string) error { return check.Tenant(tenant, printable) }
@@ -110,7 +104,7 @@ func CheckLabel(field, s string, max int) error {
 
 // CheckTime validates a time a caller gave.
 func CheckTime(field string, t time.Time) error {
-	if t.Before(MinTime) || !t.Before(MaxTime) {
+	if t.Before(check.MinTime) || !t.Before(check.MaxTime) {
 		return lhk.Errorf(lhk.EINVALID, "%s %s is out of range: use a time between 1970 and 2262", field, t.Format(time.RFC3339))
 	}
 	return nil

@@ -17,15 +17,6 @@ import (
 	"github.com/lhk-soc/lhk/internal/pgdb"
 )
 
-// Query limits of this store beyond those of package lhk (the same as
-// logsqlite's).
-const (
-	MaxField   = logquery.MaxField   // bytes of a field name
-	MaxWords   = logquery.MaxWords   // distinct words or phrases of a free-text query
-	DefaultTop = logquery.DefaultTop // buckets when a top request names no limit
-	MaxExclude = logquery.MaxExclude // filters (inner slices) of one request's Exclude
-)
-
 // query is a WHERE clause being built, with its arguments ($1, $2…).
 type query struct {
 	where []string
@@ -45,7 +36,7 @@ func (q *query) add(sql string) { q.where = append(q.where, sql) }
 func (q *query) sql() string { return strings.Join(q.where, " AND ") }
 
 // Times in queries are clamped to years PostgreSQL's timestamptz holds;
-// events lie in [logquery.MinTime, logquery.MaxTime), well inside, so
+// events lie in [check.MinTime, check.MaxTime), well inside, so
 // clamping changes no answer.
 var (
 	minQueryTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -380,9 +371,9 @@ func (s *Store) search(ctx context.Context, r *logquery.Request) (*lhk.SearchRes
 
 // Top counts a tenant's events by the values of one field, most frequent
 // first (ties by value: numbers before text, numbers by value, text by
-// bytes). Limit is the number of buckets: DefaultTop when zero, lowered to
-// lhk.MaxTopBuckets when larger. Total counts the matching events that have
-// the field; Other those outside the buckets.
+// bytes). Limit is the number of buckets: logquery.DefaultTop when zero,
+// lowered to lhk.MaxTopBuckets when larger. Total counts the matching events
+// that have the field; Other those outside the buckets.
 func (s *Store) Top(ctx context.Context, req lhk.TopRequest) (*lhk.TopResult, error) {
 	r, err := logquery.CheckTop(req)
 	if err != nil {

@@ -6,12 +6,8 @@ import (
 	"io"
 
 	"github.com/lhk-soc/lhk"
-	"github.com/lhk-soc/lhk/internal/check"
 	"github.com/lhk-soc/lhk/internal/logquery"
 )
-
-// MaxTenant is the longest tenant name, in bytes.
-const MaxTenant = check.MaxTenant
 
 // columns are the ECS fields copied into indexed columns
 // (logquery.KeywordFields), by column name. Their values are stored as

@@ -10,15 +10,8 @@ import (
 	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/check"
 	"github.com/lhk-soc/lhk/internal/logquery"
-)
-
-// Query limits of this store beyond those of package lhk.
-const (
-	MaxField   = logquery.MaxField   // bytes of a field name
-	MaxWords   = logquery.MaxWords   // distinct words or phrases of a free-text query
-	DefaultTop = logquery.DefaultTop // buckets when a top request names no limit
-	MaxExclude = logquery.MaxExclude // filters (inner slices) of one request's Exclude
 )
 
 // query is a WHERE clause being built, with its arguments.
@@ -39,10 +32,10 @@ func (q *query) sql() string { return strings.Join(q.where, " AND ") }
 // clampNano turns t into Unix nanoseconds, clamped to what they can hold.
 func clampNano(t time.Time) int64 {
 	switch {
-	case t.Before(logquery.MinTime):
+	case t.Before(check.MinTime):
 		return 0
-	case !t.Before(logquery.MaxTime):
-		return logquery.MaxTime.UnixNano()
+	case !t.Before(check.MaxTime):
+		return check.MaxTime.UnixNano()
 	}
 	return t.UnixNano()
 }
@@ -244,9 +237,9 @@ func (s *Store) search(ctx context.Context, r *logquery.Request) (*lhk.SearchRes
 }
 
 // Top counts a tenant's events by the values of one field, most frequent
-// first (ties by value). Limit is the number of buckets: DefaultTop when
-// zero, lowered to lhk.MaxTopBuckets when larger. Total counts the matching
-// events that have the field; Other those outside the buckets.
+// first (ties by value). Limit is the number of buckets: logquery.DefaultTop
+// when zero, lowered to lhk.MaxTopBuckets when larger. Total counts the
+// matching events that have the field; Other those outside the buckets.
 func (s *Store) Top(ctx context.Context, req lhk.TopRequest) (*lhk.TopResult, error) {
 	r, err := logquery.CheckTop(req)
 	if err != nil {

@@ -43,6 +43,7 @@ import (
 
 	"github.com/lhk-soc/lhk"
 	"github.com/lhk-soc/lhk/internal/sqlitedb"
+	"github.com/lhk-soc/lhk/internal/state"
 )
 
 var (
@@ -51,6 +52,13 @@ var (
 	_ lhk.AssetService  = (*DB)(nil)
 	_ lhk.ReportService = (*DB)(nil)
 	_ lhk.KVService     = (*DB)(nil)
+)
+
+// Id prefixes: a ticket or report id is the prefix and a ULID. Ids are
+// opaque: callers must not parse them.
+const (
+	TicketIDPrefix = state.TicketIDPrefix
+	ReportIDPrefix = state.ReportIDPrefix
 )
 
 // BusyTimeout is how long a write waits for another process holding the

@@ -61,9 +61,9 @@ func (db *DB) Delete(ctx context.Context, ns, key string) error {
 }
 
 // List returns the entries of ns whose keys start with prefix and sort after
-// `after` (byte order), in key order. Limit defaults to DefaultKVLimit and is
-// capped at MaxKVLimit; a negative limit is EINVALID. To page, pass the last
-// key of a page as the next call's after.
+// `after` (byte order), in key order. Limit defaults to state.DefaultKVLimit
+// and is capped at state.MaxKVLimit; a negative limit is EINVALID. To page,
+// pass the last key of a page as the next call's after.
 func (db *DB) List(ctx context.Context, ns, prefix, after string, limit int) ([]lhk.KVEntry, error) {
 	limit, err := state.CheckList(ns, prefix, after, limit)
 	if err != nil {

@@ -7,20 +7,14 @@ import (
 	"fmt"
 
 	"github.com/lhk-soc/lhk"
-	"github.com/lhk-soc/lhk/internal/markdown"
 	"github.com/lhk-soc/lhk/internal/state"
 )
 
-// RenderMarkdown renders Markdown to HTML the way PublishReport does: raw
-// HTML escaped or dropped, and links other than http, https, mailto and
-// relative ones neutralised (package markdown, shared by every report
-// store).
-func RenderMarkdown(md string) (string, error) { return markdown.Render(md) }
-
-// PublishReport renders r.Markdown to HTML and stores the report with a new
-// id (ReportIDPrefix and a ULID) and the current time. Title is required (at
-// most MaxTitle bytes), Markdown at most MaxMarkdown bytes; Author defaults
-// to the context's actor. The returned report holds both Markdown and HTML.
+// PublishReport renders r.Markdown to HTML (package markdown, as every
+// report store does) and stores the report with a new id (ReportIDPrefix and
+// a ULID) and the current time. Title is required (at most state.MaxTitle
+// bytes), Markdown at most state.MaxMarkdown bytes; Author defaults to the
+// context's actor. The returned report holds both Markdown and HTML.
 func (db *DB) PublishReport(ctx context.Context, in *lhk.Report) (*lhk.Report, error) {
 	r, err := state.NewReport(ctx, in, fromNano(db.now().UnixNano()))
 	if err != nil {
@@ -64,8 +58,9 @@ func (db *DB) Report(ctx context.Context, tenant, id string) (*lhk.Report, error
 
 // Reports lists a tenant's reports newest first, without Markdown and HTML,
 // and returns the cursor of the next page ("" when this is the last). Limit
-// defaults to DefaultReportLimit and is capped at MaxReportLimit; a negative
-// limit or a cursor not returned by this listing for this tenant is EINVALID.
+// defaults to state.DefaultReportLimit and is capped at state.MaxReportLimit;
+// a negative limit or a cursor not returned by this listing for this tenant
+// is EINVALID.
 func (db *DB) Reports(ctx context.Context, tenant string, limit int, cursor string) ([]*lhk.Report, string, error) {
 	limit, cur, err := state.CheckReports(tenant, limit, cursor)
 	if err != nil {

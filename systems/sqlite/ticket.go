@@ -174,8 +174,9 @@ func (db *DB) CommentTicket(ctx context.Context, tenant, id string, c lhk.Commen
 // newest first (by CreatedAt, then id). Text matches title, description and
 // comment bodies as a case-insensitive substring; Observable matches any
 // observable's value (IPs in any notation, other values case-insensitively);
-// ExternalKey matches exactly. Limit defaults to DefaultTicketLimit and is
-// capped at MaxTicketLimit; Truncated and NextCursor say when more match.
+// ExternalKey matches exactly. Limit defaults to state.DefaultTicketLimit and
+// is capped at state.MaxTicketLimit; Truncated and NextCursor say when more
+// match.
 func (db *DB) SearchTickets(ctx context.Context, q lhk.TicketQuery) (*lhk.TicketList, error) {
 	cq, err := state.CheckTicketQuery(q)
 	if err != nil {
