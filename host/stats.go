@@ -21,6 +21,14 @@ type PoolStats struct {
 	Idle, Busy int
 }
 
+// Closed reports whether Close has been called. Unlike Stats it reads one
+// field, so a readiness probe can ask it as often as it likes.
+func (r *Runtime) Closed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
 // Stats returns a snapshot of the runtime's pools and memory estimate. It
 // only reads, under the runtime's lock, and is cheap enough for every
 // metrics scrape.

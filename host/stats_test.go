@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -58,5 +59,12 @@ func TestStats(t *testing.T) {
 	r.Evict("echo")
 	if s := r.Stats(); len(s.Plugins) != 0 {
 		t.Fatalf("after Evict: %+v", s.Plugins)
+	}
+	if r.Closed() {
+		t.Fatal("Closed before Close")
+	}
+	r.Close(context.Background())
+	if !r.Closed() || !r.Stats().Closed {
+		t.Fatal("not Closed after Close")
 	}
 }

@@ -72,7 +72,7 @@ func (d *daemon) ready(ctx context.Context) error {
 	if d.draining.Load() {
 		return lhk.Errorf(lhk.EUNAVAILABLE, "draining: lhkd is shutting down")
 	}
-	if d.rt == nil || d.rt.Stats().Closed {
+	if d.rt == nil || d.rt.Closed() {
 		return lhk.Errorf(lhk.EUNAVAILABLE, "plugin runtime closed")
 	}
 	if p, ok := any(d.db).(pinger); ok {
