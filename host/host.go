@@ -269,6 +269,9 @@ func (r *Runtime) compile(ctx context.Context, v *version, req *lhk.CallRequest)
 	code, err := extism.NewCompiledPlugin(ctx, manifest, extism.PluginConfig{
 		RuntimeConfig: r.runtimeConfig(cache, v.key.pages),
 		EnableWasi:    true,
+		// Plugins read response headers (rate limits, a redirect's
+		// location) through http_headers.
+		EnableHttpResponseHeaders: true,
 	}, r.extFuncs)
 	if err != nil {
 		_ = cache.Close(ctx)

@@ -16,8 +16,8 @@ type HTTPRequest struct {
 }
 
 // HTTPResponse is the answer to an outbound request. Header has lower-case
-// names and is empty unless the daemon passes response headers on. The
-// daemon caps the size of Body.
+// names, several values of one name joined with ","; lhkd passes every
+// response header on. The daemon caps the size of Body.
 type HTTPResponse struct {
 	Status int
 	Header map[string]string
@@ -38,7 +38,9 @@ type HTTPClient struct{}
 // daemon itself refuses, or that fails on the network (no route, DNS,
 // time-out), ends the invocation with an error the plugin cannot catch: a
 // limitation of Extism's http_request. An HTTP error status (404, 500…) is
-// not an error: check the status.
+// not an error: check the status. The daemon follows a redirect only to an
+// allowed host; a redirect anywhere else comes back as the 3xx response
+// itself, its target in the "location" header.
 var HTTP HTTPClient
 
 // Get fetches url and returns the response's status and body.

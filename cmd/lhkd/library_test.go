@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -478,6 +480,34 @@ func TestOutboundHTTP(t *testing.T) {
 	grant(`{"capabilities":[],"tenants":["acme"],"allowed_hosts":["127.0.0.1"]}`)
 	if _, code, _ := l.probe(t, "http", get); code != "forbidden" {
 		t.Fatalf("without the http capability: %q", code)
+	}
+
+	// A redirect is followed only to an allowed host: an allowed server
+	// cannot bounce the plugin to one it may not reach.
+	_, intelPort, _ := net.SplitHostPort(strings.TrimPrefix(intel.URL, "http://"))
+	bounce := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+	}))
+	t.Cleanup(bounce.Close)
+	_, bouncePort, _ := net.SplitHostPort(strings.TrimPrefix(bounce.URL, "http://"))
+	via := func(to string) map[string]any {
+		return map[string]any{"method": "GET", "url": "http://localhost:" + bouncePort + "/go?to=" + url.QueryEscape(to)}
+	}
+	grant(`{"capabilities":["http"],"tenants":["acme"],"allowed_hosts":["localhost"]}`)
+	data, code, msg = l.probe(t, "http", via("http://127.0.0.1:"+intelPort+"/ip/203.0.113.66"))
+	if code != "" {
+		t.Fatalf("redirect to a host outside allowed_hosts: %s %s", code, msg)
+	}
+	if m := data.(map[string]any); m["status"] != 302.0 || strings.Contains(fmt.Sprint(m["body"]), "malicious") ||
+		!strings.Contains(fmt.Sprint(m["header"]), "location:http://127.0.0.1:"+intelPort) {
+		t.Fatalf("redirect to a host outside allowed_hosts was followed: %v", m)
+	}
+	data, code, msg = l.probe(t, "http", via("http://localhost:"+intelPort+"/ip/203.0.113.66"))
+	if code != "" {
+		t.Fatalf("redirect within allowed_hosts: %s %s", code, msg)
+	}
+	if m := data.(map[string]any); m["status"] != 200.0 || !strings.Contains(fmt.Sprint(m["body"]), "malicious") {
+		t.Fatalf("redirect within allowed_hosts: %v", m)
 	}
 }
 
