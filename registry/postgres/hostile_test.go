@@ -128,7 +128,7 @@ func TestHostileInput(t *testing.T) {
 				return db.SetSchedule(ctx, "hostile", lhk.Schedule{Cron: "@daily", Input: nul})
 			}},
 			{"Export", func() error {
-				_, err := db.CreateVersion(ctx, &lhk.Version{Plugin: "hostile", Exports: []string{nul}}, wasm, "alice")
+				_, err := db.CreateVersion(ctx, &lhk.Version{Plugin: "hostile", UploadedBy: "alice", Exports: []string{nul}}, wasm, "alice")
 				return err
 			}},
 			{"AuditTarget", func() error {

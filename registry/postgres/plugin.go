@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/lhk-soc/lhk"
 	"github.com/lhk-soc/lhk/registry/internal/rule"
@@ -35,8 +36,9 @@ func exists(ctx context.Context, q querier, query string, args ...any) (bool, er
 // be an existing user) as its owner, the default entrypoint and DefaultLimits.
 // Number, SHA256, Size, UploadedAt and Plugin are filled in v; UploadedBy
 // defaults to the actor. A non-empty v.SHA256 that does not match wasm is
-// EINVALID. Concurrent uploads, from any replica, get distinct consecutive
-// numbers.
+// EINVALID. A version of an existing plugin must come from its owner or an
+// admin (the uploader: v.UploadedBy, else the actor); EFORBIDDEN otherwise.
+// Concurrent uploads, from any replica, get distinct consecutive numbers.
 func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, owner string) (*lhk.Plugin, error) {
 	up, err := rule.NewUpload(ctx, v, wasm)
 	if err != nil {
@@ -49,12 +51,21 @@ func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, ow
 		number int
 	)
 	err = db.write(ctx, func(tx pgx.Tx) error {
-		found, err := exists(ctx, tx, "SELECT 1 FROM plugins WHERE name = $1", name)
-		if err != nil {
-			return err
-		}
-		if !found {
+		var (
+			cur  string
+			role pgtype.Text
+		)
+		err := tx.QueryRow(ctx, "SELECT p.owner, u.role FROM plugins p LEFT JOIN users u ON u.name = $1 WHERE p.name = $2",
+			up.Uploader, name).Scan(&cur, &role)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
 			if err := db.createPlugin(ctx, tx, now, name, owner); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := rule.CheckUploader(name, cur, up.Uploader, lhk.Role(role.String)); err != nil {
 				return err
 			}
 		}

@@ -92,6 +92,38 @@ func (s *suite) testVersions(t *testing.T) {
 		}
 	})
 
+	t.Run("CreateVersion/NotOwner", func(t *testing.T) {
+		// The API checks ownership before it compiles a module, which takes
+		// seconds; the store checks again when it writes, so a plugin that
+		// appeared or changed owner meanwhile does not take another
+		// analyst's version.
+		r := s.fresh(t)
+		createUser(t, r, "alice", lhk.RoleAnalyst)
+		createUser(t, r, "bob", lhk.RoleAnalyst)
+		upload(t, r, "report", "alice", wasmFor("report", 1))
+		_, err := r.CreateVersion(as("bob"), &lhk.Version{Plugin: "report"}, wasmFor("report", 2), "bob")
+		wantCode(t, err, lhk.EFORBIDDEN)
+		_, err = r.CreateVersion(as("system"), &lhk.Version{Plugin: "report", UploadedBy: "bob"}, wasmFor("report", 2), "bob")
+		wantCode(t, err, lhk.EFORBIDDEN)
+		p, err := r.Plugin(context.Background(), "report")
+		ok(t, err)
+		if got := versionNumbers(p); fmt.Sprint(got) != "[1]" || p.Owner != "alice" {
+			t.Errorf("after refused uploads: versions %v owner %q, want [1] alice", got, p.Owner)
+		}
+		// Once alice transfers the plugin to bob, bob may upload and alice may not.
+		owner := "bob"
+		_, err = r.UpdatePlugin(as("alice"), "report", lhk.PluginUpdate{Owner: &owner})
+		ok(t, err)
+		_, err = r.CreateVersion(as("alice"), &lhk.Version{Plugin: "report"}, wasmFor("report", 2), "alice")
+		wantCode(t, err, lhk.EFORBIDDEN)
+		v := &lhk.Version{Plugin: "report"}
+		_, err = r.CreateVersion(as("bob"), v, wasmFor("report", 2), "bob")
+		ok(t, err)
+		if v.Number != 2 {
+			t.Errorf("bob's upload is version %d, want 2", v.Number)
+		}
+	})
+
 	t.Run("CreateVersion/MatchingSHA256", func(t *testing.T) {
 		r := s.fresh(t)
 		createUser(t, r, "alice", lhk.RoleAnalyst)

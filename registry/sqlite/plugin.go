@@ -18,7 +18,9 @@ import (
 // be an existing user) as its owner, the default entrypoint and DefaultLimits.
 // Number, SHA256, Size, UploadedAt and Plugin are filled in v; UploadedBy
 // defaults to the actor. A non-empty v.SHA256 that does not match wasm is
-// EINVALID. Concurrent uploads get distinct consecutive numbers.
+// EINVALID. A version of an existing plugin must come from its owner or an
+// admin (the uploader: v.UploadedBy, else the actor); EFORBIDDEN otherwise.
+// Concurrent uploads get distinct consecutive numbers.
 func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, owner string) (*lhk.Plugin, error) {
 	up, err := rule.NewUpload(ctx, v, wasm)
 	if err != nil {
@@ -31,12 +33,19 @@ func (db *DB) CreateVersion(ctx context.Context, v *lhk.Version, wasm []byte, ow
 		number int
 	)
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		found, err := exists(ctx, tx, "SELECT 1 FROM plugins WHERE name = ?", name)
-		if err != nil {
-			return err
-		}
-		if !found {
+		var cur string
+		var role sql.NullString
+		err := tx.QueryRowContext(ctx, "SELECT p.owner, u.role FROM plugins p LEFT JOIN users u ON u.name = ? WHERE p.name = ?",
+			up.Uploader, name).Scan(&cur, &role)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
 			if err := db.createPlugin(ctx, tx, now, name, owner); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := rule.CheckUploader(name, cur, up.Uploader, lhk.Role(role.String)); err != nil {
 				return err
 			}
 		}

@@ -89,6 +89,18 @@ func CheckNewPlugin(name, owner string) error {
 	return nil
 }
 
+// CheckUploader returns EFORBIDDEN unless uploader, whose role is role
+// (empty when uploader is no user), may add a version to the existing plugin
+// owned by owner: its owner or an admin may. The API checks this before it
+// reads and compiles a module; CreateVersion checks it again in the writing
+// transaction, because the plugin may appear or change owner meanwhile.
+func CheckUploader(plugin, owner, uploader string, role lhk.Role) error {
+	if uploader == owner || role == lhk.RoleAdmin {
+		return nil
+	}
+	return lhk.Errorf(lhk.EFORBIDDEN, "plugin %q is owned by %s; only its owner or an admin may upload a version", plugin, owner)
+}
+
 // PluginCreateDetail is the detail of the plugin.create audit entry.
 func PluginCreateDetail(owner string) map[string]any { return map[string]any{"owner": owner} }
 
