@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -499,6 +501,26 @@ func TestSDKModules(t *testing.T) {
 			}
 		})
 	}
+	// No WASI filesystem: a Rust module that reads a file fails, whether or
+	// not the path exists on the daemon's machine.
+	t.Run("NoFilesystem", func(t *testing.T) {
+		for _, path := range []string{"/etc/hostname", "/mnt/test.txt", "."} {
+			req := request("sdk-fs", wasmtest.SDKWasm(t, "read_write.wasm"), "try_read", "")
+			req.Config = map[string]string{"path": path}
+			res, err := r.Call(context.Background(), req)
+			if err == nil {
+				t.Fatalf("reading %s: output %q, want an error", path, res.Output)
+			}
+			req.Function, req.Input = "try_write", []byte("written by a plugin")
+			req.Config = map[string]string{"path": filepath.Join(t.TempDir(), "out.txt")}
+			if _, err := r.Call(context.Background(), req); err == nil {
+				t.Fatalf("writing %s succeeded, want an error", req.Config["path"])
+			}
+			if _, err := os.Stat(req.Config["path"]); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("the plugin's write reached the disk: %v", err)
+			}
+		}
+	})
 	t.Run("PluginError", func(t *testing.T) {
 		wasm := wasmtest.SDKWasm(t, "fail.wasm")
 		for range 2 {
@@ -548,10 +570,40 @@ func TestCompileCacheReused(t *testing.T) {
 	if err != nil || len(entries) == 0 {
 		t.Fatalf("cache dir after a compile: %d entries, %v; want some", len(entries), err)
 	}
+	before := cacheFiles(t, dir)
 	r2 := newRuntime(t, Options{CacheDir: dir})
 	if res := call(t, r2, request("echo", echo, "run", "two")); string(res.Output) != "two" {
 		t.Fatalf("second runtime output = %q", res.Output)
 	}
+	// A runtime that compiled again would write its machine code anew: the
+	// cache writes a temporary file and renames it over the entry.
+	after := cacheFiles(t, dir)
+	if len(after) != len(before) {
+		t.Fatalf("cache files: %d before the restart, %d after; want the same", len(before), len(after))
+	}
+	for path, fi := range before {
+		if !os.SameFile(fi, after[path]) {
+			t.Fatalf("cache entry %s was written again after the restart: the module was recompiled", path)
+		}
+	}
+}
+
+// cacheFiles returns the regular files under dir by path.
+func cacheFiles(t *testing.T, dir string) map[string]os.FileInfo {
+	t.Helper()
+	files := map[string]os.FileInfo{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		fi, err := os.Stat(path)
+		files[path] = fi
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
 
 // TestHammer runs many concurrent calls; run it with -race.
