@@ -437,6 +437,12 @@ func (s *Server) putSchedule(c echo.Context) error {
 	if err := s.cfg.Scheduler.Refresh(ctxOf(c), p.Name); err != nil {
 		return err
 	}
+	// Answer what was stored, with its author and time.
+	if stored, err := s.cfg.Plugins.Plugin(ctxOf(c), p.Name); err != nil {
+		return err
+	} else if stored.Schedule != nil {
+		sch = *stored.Schedule
+	}
 	next := []time.Time{}
 	if sch.Enabled {
 		next, _ = s.cfg.Scheduler.Next(sch, time.Now(), 5)

@@ -174,6 +174,10 @@ func TestHostilePlugins(t *testing.T) {
 		if echoes == 0 {
 			t.Fatal("echo never answered while the loop ran")
 		}
+		// The plugin itself answers again after its time-outs.
+		if r := d.must(t, http.StatusOK, "POST", "/v1/plugins/loop/invoke/ping", alice, nil); string(r.Body) != "pong" {
+			t.Fatalf("ping after the time-outs = %q", r.Body)
+		}
 		runs := d.must(t, http.StatusOK, "GET", "/v1/invocations?plugin=loop&status=timeout", alice, nil).JSON(t)
 		if n := len(runs["invocations"].([]any)); n != 2 {
 			t.Fatalf("%d timeout records, want 2", n)
@@ -222,6 +226,10 @@ func TestCron(t *testing.T) {
 		r := d.must(t, http.StatusOK, "PUT", "/v1/plugins/echo/schedule", alice, []byte(`{"cron":"@every 1s","timezone":"Asia/Tokyo","input":"tick"}`))
 		if n := len(r.JSON(t)["next_runs"].([]any)); n != 5 {
 			t.Fatalf("next_runs has %d entries", n)
+		}
+		// The answer is the stored schedule, with its author and time.
+		if sch := r.JSON(t)["schedule"].(map[string]any); sch["updated_by"] != "alice" || strings.HasPrefix(fmt.Sprint(sch["updated_at"]), "0001") || sch["timezone"] != "Asia/Tokyo" {
+			t.Fatalf("schedule answered = %v", sch)
 		}
 		var first map[string]any
 		waitFor(t, "two cron invocations", func() bool {
