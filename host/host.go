@@ -92,7 +92,7 @@ type Runtime struct {
 
 	mu       sync.Mutex
 	versions map[versionKey]*version
-	slots    map[string]chan struct{} // per plugin: one token per running call
+	slots    map[string]*slots // per plugin with calls running or waiting
 	closed   bool
 	calls    sync.WaitGroup
 	stop     chan struct{}
@@ -152,7 +152,7 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 		funcs:    make(map[string]lhk.HostFunction),
 		fast:     sdkFields.ok,
 		versions: make(map[versionKey]*version),
-		slots:    make(map[string]chan struct{}),
+		slots:    make(map[string]*slots),
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
@@ -295,27 +295,49 @@ func (r *Runtime) compile(ctx context.Context, v *version, req *lhk.CallRequest)
 	return nil
 }
 
-// acquire waits for a free slot of plugin's concurrency and returns its release.
+// slots counts the running calls of one plugin. The count outlives evictions
+// and limit changes, so the plugin's concurrency holds across them: calls
+// that started under an old limit count against the new one.
+type slots struct {
+	running int
+	freed   chan struct{} // closed, and replaced, each time a call ends
+}
+
+// acquire waits until fewer than n calls of plugin run, counts one more and
+// returns its release.
 func (r *Runtime) acquire(ctx context.Context, plugin string, n int) (func(), error) {
+	for {
+		r.mu.Lock()
+		s := r.slots[plugin]
+		if s == nil {
+			s = &slots{freed: make(chan struct{})}
+			r.slots[plugin] = s
+		}
+		if s.running < n {
+			s.running++
+			r.mu.Unlock()
+			return func() { r.release(plugin, s) }, nil
+		}
+		freed := s.freed
+		r.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return nil, ctxError(ctx, fmt.Sprintf("waiting for a free slot of plugin %q (concurrency %d)", plugin, n))
+		}
+	}
+}
+
+// release ends a call counted by acquire and wakes the calls waiting for a slot.
+func (r *Runtime) release(plugin string, s *slots) {
 	r.mu.Lock()
-	ch := r.slots[plugin]
-	if ch == nil || cap(ch) != n {
-		ch = make(chan struct{}, n) // limits changed: new calls use the new bound
-		r.slots[plugin] = ch
+	s.running--
+	close(s.freed)
+	s.freed = make(chan struct{})
+	if s.running == 0 {
+		delete(r.slots, plugin) // waiters loop and find none: all slots are free
 	}
 	r.mu.Unlock()
-	release := func() { <-ch }
-	select {
-	case ch <- struct{}{}:
-		return release, nil
-	default:
-	}
-	select {
-	case ch <- struct{}{}:
-		return release, nil
-	case <-ctx.Done():
-		return nil, ctxError(ctx, fmt.Sprintf("waiting for a free slot of plugin %q (concurrency %d)", plugin, n))
-	}
 }
 
 // get returns a warm instance of v or a new one.
@@ -395,7 +417,6 @@ func (r *Runtime) Evict(plugin string) {
 		delete(r.versions, k)
 		idle, codes = r.dropLocked(v, idle, codes)
 	}
-	delete(r.slots, plugin)
 	r.mu.Unlock()
 	closeAll(idle, codes)
 }

@@ -10,9 +10,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lhk-soc/lhk"
 	"github.com/lhk-soc/lhk/internal/wasmtest"
@@ -761,5 +764,70 @@ func TestNewErrors(t *testing.T) {
 				t.Fatal("New succeeded, want an error")
 			}
 		})
+	}
+}
+
+// TestConcurrencyBound: a plugin never runs more calls at once than its
+// concurrency, also across an eviction and a change of the limit, when calls
+// started before still run.
+func TestConcurrencyBound(t *testing.T) {
+	var running, peak atomic.Int32
+	entered := make(chan struct{}, 16)
+	gate := make(chan struct{})
+	fns := slices.Clone(testFunctions)
+	fns[0].Handle = func(ctx context.Context, call *lhk.HostCall, req []byte) (any, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		entered <- struct{}{}
+		select {
+		case <-gate:
+		case <-ctx.Done():
+		}
+		return "ok", nil
+	}
+	r := newRuntime(t, Options{Functions: fns})
+	hc := fixture(t, "hostcall")
+	req := func(concurrency int) lhk.CallRequest {
+		q := request("bounded", hc, "run", `{"fn":"echo","req":{}}`)
+		q.Grant = lhk.Grant{Capabilities: []string{lhk.CapKV}}
+		q.Limits.Concurrency = concurrency
+		return q
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if _, err := r.Call(context.Background(), req(2)); err != nil {
+				t.Errorf("bounded call: %v", err)
+			}
+		})
+	}
+	<-entered
+	<-entered
+	// Both slots are taken. Neither an eviction nor a lower limit frees one.
+	r.Evict("bounded")
+	for _, c := range []int{2, 1} {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		_, err := r.Call(ctx, req(c))
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "free slot") {
+			t.Fatalf("call with concurrency %d while 2 run: %v, want a wait for a free slot", c, err)
+		}
+	}
+	// A higher limit lets one more in.
+	wg.Go(func() {
+		if _, err := r.Call(context.Background(), req(3)); err != nil {
+			t.Errorf("call under the raised limit: %v", err)
+		}
+	})
+	<-entered
+	close(gate)
+	wg.Wait()
+	if p := peak.Load(); p != 3 {
+		t.Fatalf("peak of calls at once = %d, want 3", p)
+	}
+	if len(r.slots) != 0 {
+		t.Fatalf("slots left after all calls ended: %v", r.slots)
 	}
 }
