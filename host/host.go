@@ -61,7 +61,9 @@ type Options struct {
 	// Logger receives the runtime's own logs (never the plugins'); nil means
 	// slog.Default().
 	Logger *slog.Logger
-	// MaxIdlePerVersion bounds the warm instances kept per plugin version.
+	// MaxIdlePerVersion is how many warm instances a plugin version keeps at
+	// rest (default 1). After a burst it keeps up to the plugin's concurrency
+	// and closes those beyond MaxIdlePerVersion after 10 s without use.
 	MaxIdlePerVersion int
 	// MemoryBudget bounds the estimated memory of compiled code and instances
 	// (default DefaultMemoryBudget). Over it, idle instances and then idle
