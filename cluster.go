@@ -24,12 +24,18 @@ type TickClaimer interface {
 type ChangeFeed interface {
 	// WatchPlugins calls fn with the name of every plugin whose record,
 	// versions, grant, schedule or webhook secret changed on any replica
-	// (this one included), until ctx ends, when it returns nil. fn("") means
+	// (this one included), until ctx ends, when it returns nil.
+	// fn(UsersChanged) means that a user's role, ceiling or token changed or a
+	// session ended, so cached sign-ins must be checked again. fn("") means
 	// "anything may have changed": it comes once the feed is listening, and
 	// again whenever it is back after a lost connection, which the feed
 	// re-establishes by itself. An error means the feed cannot go on (its store was closed).
 	WatchPlugins(ctx context.Context, fn func(plugin string)) error
 }
+
+// UsersChanged is what ChangeFeed.WatchPlugins reports when a user's role,
+// ceiling or token changed or a session ended: a name no plugin can have.
+const UsersChanged = "@users"
 
 // ReplicaStore tracks the live replicas so that runs a dead replica left
 // behind are not shown as running for ever.

@@ -359,8 +359,11 @@ func (s *Server) cacheAuth(key string, e authEntry) {
 	s.authMu.Unlock()
 }
 
-// forgetUsers drops cached token lookups after a user or token changed.
-func (s *Server) forgetUsers() {
+// ForgetUsers drops every cached sign-in (token and session lookups), so the
+// next request of each user is checked against the registry. The server
+// calls it after its own user changes; a replica calls it when another one
+// reports lhk.UsersChanged.
+func (s *Server) ForgetUsers() {
 	s.authMu.Lock()
 	clear(s.authCache)
 	s.authMu.Unlock()

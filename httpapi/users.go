@@ -119,7 +119,7 @@ func (s *Server) patchUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.forgetUsers()
+	s.ForgetUsers()
 	return c.JSON(http.StatusOK, u)
 }
 
@@ -156,7 +156,7 @@ func (s *Server) newToken(c echo.Context) error {
 	if err := s.cfg.Users.SetUserToken(ctxOf(c), name, lhk.TokenHash(token)); err != nil {
 		return err
 	}
-	s.forgetUsers()
+	s.ForgetUsers()
 	return c.JSON(http.StatusOK, tokenResponse{Name: name, Role: target.Role, Token: token})
 }
 

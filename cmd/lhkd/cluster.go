@@ -56,6 +56,8 @@ type follower struct {
 	invoker *invoke.Service
 	sched   *cron.Scheduler
 	rt      lhk.Runtime
+	// forgetUsers drops the API's cached sign-ins.
+	forgetUsers func()
 	// staleAfter is how long without a heartbeat makes a replica dead; its
 	// running invocations are then marked failed.
 	staleAfter time.Duration
@@ -81,10 +83,15 @@ func (f *follower) run(ctx context.Context) {
 }
 
 // changed applies a change to plugin made on any replica; "" means that
-// anything may have changed.
+// anything may have changed, lhk.UsersChanged that users or sessions did.
 func (f *follower) changed(plugin string) {
 	ctx := lhk.NewContextWithActor(context.Background(), "lhkd")
+	if plugin == lhk.UsersChanged {
+		f.forgetUsers()
+		return
+	}
 	if plugin == "" {
+		f.forgetUsers()
 		f.invoker.ForgetAll()
 		if err := f.sched.Resync(ctx); err != nil {
 			f.log.Error("resync schedules", "err", err)

@@ -170,7 +170,7 @@ func (d *daemon) serveUntil(ctx context.Context) error {
 	fctx, stopFollowing := context.WithCancel(context.Background())
 	followed := make(chan struct{})
 	if d.cluster != nil {
-		f := &follower{log: d.log, cl: d.cluster, replica: d.replica, invoker: d.invoker, sched: d.sched, rt: d.rt, staleAfter: d.replicaTimeout}
+		f := &follower{log: d.log, cl: d.cluster, replica: d.replica, invoker: d.invoker, sched: d.sched, rt: d.rt, forgetUsers: d.api.ForgetUsers, staleAfter: d.replicaTimeout}
 		go func() { defer close(followed); f.run(fctx) }()
 	} else {
 		close(followed)

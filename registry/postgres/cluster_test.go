@@ -215,6 +215,22 @@ func TestWatchPlugins(t *testing.T) {
 			return nil
 		}},
 		{"DeletePlugin", func() error { return a.DeletePlugin(ctx, "p-create") }},
+		// Sign-ins other replicas cache must be checked again.
+		{"UpdateUser", func() error {
+			role := lhk.RoleViewer
+			_, err := a.UpdateUser(ctx, "alice", lhk.UserUpdate{Role: &role})
+			return err
+		}},
+		{"UpdateUserNoChange", func() error {
+			role := lhk.RoleViewer
+			_, err := a.UpdateUser(ctx, "alice", lhk.UserUpdate{Role: &role})
+			return err
+		}},
+		{"SetUserToken", func() error { return a.SetUserToken(ctx, "alice", "h2") }},
+		{"CreateSession", func() error {
+			return a.CreateSession(ctx, &lhk.Session{IDHash: "sid", TokenHash: "h2", User: "alice", ExpiresAt: time.Now().Add(time.Hour)})
+		}},
+		{"DeleteSession", func() error { return a.DeleteSession(ctx, "sid") }},
 		{"Marker", func() error {
 			_, err := a.CreateVersion(ctx, &lhk.Version{Plugin: "p-marker"}, []byte("w"), "alice")
 			return err
@@ -227,8 +243,10 @@ func TestWatchPlugins(t *testing.T) {
 	}
 	w.waitFor(t, "p-marker")
 	// One notification per change, in commit order; nothing from the other
-	// schema, the update that changed nothing or the one that failed.
-	want := []string{"", "p-create", "p-create", "p-create", "p-create", "p-create", "p-create", "p-create", "p-marker"}
+	// schema, the updates that changed nothing, the one that failed or a new
+	// session.
+	users := lhk.UsersChanged
+	want := []string{"", "p-create", "p-create", "p-create", "p-create", "p-create", "p-create", "p-create", users, users, users, "p-marker"}
 	if got := w.names(); !slices.Equal(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}

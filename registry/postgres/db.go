@@ -53,7 +53,9 @@
 // Each mutation of a plugin (CreateVersion, UpdatePlugin, DeletePlugin,
 // SetGrant, SetSchedule, DeleteSchedule, SetWebhookSecret) calls pg_notify in
 // its transaction with the plugin's name as payload, so PostgreSQL delivers
-// the notification when, and only if, the change commits. The channel is
+// the notification when, and only if, the change commits. UpdateUser,
+// SetUserToken and DeleteSession notify lhk.UsersChanged the same way, so
+// other replicas drop cached sign-ins at once. The channel is
 // derived from the schema ("lhk_plugins_<schema>", or a hash of it where that
 // would pass PostgreSQL's 63-byte limit), so installations in separate schemas of
 // one database do not hear each other. WatchPlugins listens on a dedicated

@@ -86,6 +86,9 @@ func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 		if err != nil {
 			return err
 		}
+		if err := db.notify(ctx, tx, lhk.UsersChanged); err != nil {
+			return err
+		}
 		return db.audit(ctx, tx, db.now(), "session.delete", rule.UserTarget(user), rule.SessionDeleteDetail(idHash))
 	})
 	if err != nil {

@@ -144,6 +144,9 @@ func (db *DB) UpdateUser(ctx context.Context, name string, upd lhk.UserUpdate) (
 		if _, err := tx.Exec(ctx, "UPDATE users SET role = $1, ceiling = $2 WHERE name = $3", string(u.Role), cj, name); err != nil {
 			return err
 		}
+		if err := db.notify(ctx, tx, lhk.UsersChanged); err != nil {
+			return err
+		}
 		return db.audit(ctx, tx, db.now(), "user.update", rule.UserTarget(name), detail)
 	})
 	if err != nil {
@@ -168,6 +171,9 @@ func (db *DB) SetUserToken(ctx context.Context, name, tokenHash string) error {
 			return rule.TokenInUse()
 		}
 		if _, err := tx.Exec(ctx, "UPDATE users SET token_hash = $1 WHERE name = $2", tokenHash, name); err != nil {
+			return err
+		}
+		if err := db.notify(ctx, tx, lhk.UsersChanged); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, db.now(), "user.token", rule.UserTarget(name), rule.TokenSetDetail())
