@@ -156,10 +156,17 @@ type Grant struct {
 }
 
 // PluginUpdate is a partial change to a plugin; nil fields stay as they are.
+//
+// Config replaces the whole config. ConfigSet sets the keys it names and
+// keeps the others, and ConfigUnset removes keys; they apply after Config,
+// to the stored config in the same transaction, so two people changing
+// different keys at once both keep their change.
 type PluginUpdate struct {
 	Description    *string            `json:"description,omitempty"`
 	Entrypoint     *string            `json:"entrypoint,omitempty"`
 	Config         *map[string]string `json:"config,omitempty"`
+	ConfigSet      map[string]string  `json:"config_set,omitempty"`
+	ConfigUnset    []string           `json:"config_unset,omitempty"`
 	TimeoutMS      *int               `json:"timeout_ms,omitempty"`
 	MemoryMB       *int               `json:"memory_mb,omitempty"`
 	MaxInputBytes  *int               `json:"max_input_bytes,omitempty"`

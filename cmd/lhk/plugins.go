@@ -340,20 +340,18 @@ Limits: --timeout (a duration), --memory (MiB), --max-input and --max-output
 			if err != nil {
 				return err
 			}
-			if len(config) > 0 || len(unset) > 0 || replace {
-				cfg := map[string]string{}
-				if !replace {
-					var cur pluginJSON
-					if _, err := c.json(cmd.Context(), "GET", "/v1/plugins/"+pathEscape(argv[0]), nil, &cur); err != nil {
-						return err
-					}
-					maps.Copy(cfg, cur.Config)
+			// The server changes the named keys in its own transaction, so
+			// people changing other keys at the same time keep theirs.
+			switch {
+			case replace:
+				body["config"] = pairs
+			default:
+				if len(pairs) > 0 {
+					body["config_set"] = pairs
 				}
-				maps.Copy(cfg, pairs)
-				for _, k := range unset {
-					delete(cfg, k)
+				if len(unset) > 0 {
+					body["config_unset"] = unset
 				}
-				body["config"] = cfg
 			}
 			if len(body) == 0 {
 				return usageErrorf("plugin set: nothing to change; see 'lhk plugin set --help'")
@@ -367,6 +365,12 @@ Limits: --timeout (a duration), --memory (MiB), --max-input and --max-output
 				return a.printJSON(raw)
 			}
 			changed := slices.Sorted(maps.Keys(body))
+			for i, k := range changed {
+				if strings.HasPrefix(k, "config_") {
+					changed[i] = "config"
+				}
+			}
+			changed = slices.Compact(changed)
 			fmt.Fprintf(a.stdout, "plugin %s: %s changed\n", p.Name, strings.Join(changed, ", "))
 			a.showPlugin(p)
 			return nil

@@ -179,3 +179,43 @@ func (s *suite) testReopen(t *testing.T) {
 
 // intp returns a pointer to v.
 func intp(v int) *int { return &v }
+
+// testConfigKeys changes different config keys of one plugin from many
+// goroutines at once with ConfigSet: no change may be lost, as it would be if
+// each read the config, changed a key and wrote it back whole.
+func (s *suite) testConfigKeys(t *testing.T) {
+	const workers, each = 8, 5
+	r := s.fresh(t)
+	createUser(t, r, "alice", lhk.RoleAnalyst)
+	upload(t, r, "report", "alice", wasmFor("report", 1))
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				set := map[string]string{fmt.Sprintf("k%d-%d", w, i): "v"}
+				if _, err := r.UpdatePlugin(as("alice"), "report", lhk.PluginUpdate{ConfigSet: set}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("UpdatePlugin: %v", err)
+	}
+	p, err := r.Plugin(context.Background(), "report")
+	ok(t, err)
+	if len(p.Config) != workers*each {
+		t.Fatalf("config has %d keys after %d concurrent ConfigSet updates of distinct keys: %v", len(p.Config), workers*each, p.Config)
+	}
+	// ConfigUnset removes a key and leaves the rest.
+	_, err = r.UpdatePlugin(as("alice"), "report", lhk.PluginUpdate{ConfigUnset: []string{"k0-0"}})
+	ok(t, err)
+	p, err = r.Plugin(context.Background(), "report")
+	ok(t, err)
+	if _, found := p.Config["k0-0"]; found || len(p.Config) != workers*each-1 {
+		t.Fatalf("after ConfigUnset: %d keys, k0-0 present %v", len(p.Config), found)
+	}
+}

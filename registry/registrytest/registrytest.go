@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Webhooks", s.testWebhooks)
 	t.Run("Deliveries", s.testDeliveries)
 	t.Run("Hammer", s.testHammer)
+	t.Run("ConfigKeys", s.testConfigKeys)
 	t.Run("Reopen", s.testReopen)
 }
 

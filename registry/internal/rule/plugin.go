@@ -147,8 +147,9 @@ func HasVersion(p *lhk.Plugin, n int) bool {
 // since config may carry credentials. The detail is empty when nothing
 // changed. An empty entrypoint or a zero limit restores the default; an
 // entrypoint longer than MaxEntrypoint or limits outside lhk.MaxLimits are
-// EINVALID. p's config map is replaced, never modified; current version and
-// owner are left to the caller.
+// EINVALID. The config is upd.Config (or p's), then upd.ConfigSet's keys
+// set and upd.ConfigUnset's removed. p's config map is replaced, never
+// modified; current version and owner are left to the caller.
 func UpdatePlugin(p *lhk.Plugin, upd lhk.PluginUpdate) (map[string]any, error) {
 	detail := map[string]any{}
 	if upd.Description != nil && *upd.Description != p.Description {
@@ -168,10 +169,17 @@ func UpdatePlugin(p *lhk.Plugin, upd lhk.PluginUpdate) (map[string]any, error) {
 			p.Entrypoint = e
 		}
 	}
-	if upd.Config != nil {
-		c := map[string]string{}
-		if *upd.Config != nil {
+	if upd.Config != nil || upd.ConfigSet != nil || upd.ConfigUnset != nil {
+		c := maps.Clone(p.Config)
+		if upd.Config != nil {
 			c = maps.Clone(*upd.Config)
+		}
+		if c == nil {
+			c = map[string]string{}
+		}
+		maps.Copy(c, upd.ConfigSet)
+		for _, k := range upd.ConfigUnset {
+			delete(c, k)
 		}
 		if d := ConfigChange(p.Config, c); d != nil {
 			detail["config"] = d

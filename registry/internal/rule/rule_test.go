@@ -188,6 +188,38 @@ func TestUpdatePlugin(t *testing.T) {
 			t.Errorf("detail %v", d)
 		}
 	})
+	t.Run("ConfigSetUnset", func(t *testing.T) {
+		p := old
+		d, err := UpdatePlugin(&p, lhk.PluginUpdate{ConfigSet: map[string]string{"a": "9", "c": "3"}, ConfigUnset: []string{"b", "absent"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]string{"a": "9", "c": "3"}; !maps.Equal(p.Config, want) {
+			t.Errorf("config %v, want %v", p.Config, want)
+		}
+		want := map[string][]string{"set": {"a", "c"}, "removed": {"b"}}
+		if got, _ := d["config"].(map[string][]string); !maps.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("config detail %v, want %v", d["config"], want)
+		}
+		if len(old.Config) != 2 || old.Config["a"] != "1" {
+			t.Error("the old plugin's config was modified")
+		}
+		// After a whole replacement, in the same update.
+		p = old
+		cfg := map[string]string{"x": "1"}
+		if _, err := UpdatePlugin(&p, lhk.PluginUpdate{Config: &cfg, ConfigSet: map[string]string{"y": "2"}, ConfigUnset: []string{"x"}}); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]string{"y": "2"}; !maps.Equal(p.Config, want) || len(cfg) != 1 {
+			t.Errorf("config %v, want %v; given map %v untouched", p.Config, want, cfg)
+		}
+		// On a plugin without config.
+		p = old
+		p.Config = nil
+		if _, err := UpdatePlugin(&p, lhk.PluginUpdate{ConfigUnset: []string{"a"}}); err != nil || p.Config != nil && len(p.Config) != 0 {
+			t.Errorf("unset on no config: %v, %v", p.Config, err)
+		}
+	})
 	t.Run("ZeroRestoresDefault", func(t *testing.T) {
 		p := old
 		p.MemoryMB = 512
