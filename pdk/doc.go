@@ -77,9 +77,11 @@
 // tenant), [CodeInvalid] (a rule or limit broken: no time range, limit over
 // [MaxLogLimit], unknown operator…), [CodeNotFound], [CodeConflict],
 // [CodeTooLarge], [CodeUnavailable] (the system behind is down; a later run
-// may succeed) and [CodeInternal]. Test them with [IsForbidden],
-// [IsInvalid], [IsNotFound], [IsConflict], [IsTooLarge], [IsUnavailable],
-// [IsInternal] or [ErrorCode]; they survive wrapping with fmt.Errorf and %w.
+// may succeed), [CodeTimeout] (a log query ran past the daemon's time
+// budget: narrow the time range or add conditions) and [CodeInternal]. Test
+// them with [IsForbidden], [IsInvalid], [IsNotFound], [IsConflict],
+// [IsTooLarge], [IsUnavailable], [IsTimeout], [IsInternal] or [ErrorCode];
+// they survive wrapping with fmt.Errorf and %w.
 // A refused call is an ordinary error: the plugin may handle it and go on.
 //
 // # Calling the systems
@@ -95,7 +97,7 @@
 //	Tickets      Get, Search / Create, Update, Comment    tickets.read / tickets.write
 //	Assets       Lookup                                   assets.read
 //	Endpoints    Collect / Isolate                        endpoints.read / endpoints.respond
-//	Reports      Publish                                  reports.write
+//	Reports      List, Get / Publish                      reports.read / reports.write
 //	KV           Get, Set, Delete, List                   kv
 //	Notify       Send                                     notify.send
 //	HTTP         Get, Post, Do                            http (allowed hosts only)
