@@ -218,6 +218,7 @@ func TestHTTP(t *testing.T) {
 		})
 	}
 	t.Run("GetPostOutsideWasm", func(t *testing.T) {
+		outsideWasm(t)
 		if _, _, err := HTTP.Get("https://api.example.com/"); !errors.Is(err, ErrNotWasm) {
 			t.Errorf("Get = %v", err)
 		}

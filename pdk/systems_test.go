@@ -306,9 +306,18 @@ func TestSystemsErrors(t *testing.T) {
 	}
 }
 
+func TestCallOutsideWasm(t *testing.T) {
+	outsideWasm(t)
+	err := Call(func(uint64) uint64 { return 0 }, map[string]string{"q": "x"}, nil)
+	if !errors.Is(err, ErrNotWasm) {
+		t.Fatalf("Call outside wasm = %v, want ErrNotWasm", err)
+	}
+}
+
 // TestSystemsOutsideWasm checks that every typed method fails with
 // ErrNotWasm on the developer's machine.
 func TestSystemsOutsideWasm(t *testing.T) {
+	outsideWasm(t)
 	for _, tc := range systemCases() {
 		if _, err := tc.call(); !errors.Is(err, ErrNotWasm) {
 			t.Errorf("%s outside wasm = %v, want ErrNotWasm", tc.name, err)
