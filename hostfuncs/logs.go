@@ -30,12 +30,12 @@ func exclusions(ctx context.Context, s Systems, tenant string, apply bool) ([][]
 }
 
 func logOps(s Systems) []Op {
-	// timeout: the query passed the store's time budget (a narrower range or
+	// timeout: the query passed the query budget (a narrower range or
 	// more conditions may pass).
 	errs := []string{lhk.ETIMEOUT, lhk.EUNAVAILABLE}
 	return []Op{
 		op(Op{System: "logs", Name: "search", Capability: lhk.CapLogsRead, Response: lhk.SearchResult{}, Errors: errs,
-			Doc: "Free-text search over whole events of one tenant: every word of `query` must appear. `from` and `to` (RFC 3339) are required and span at most 400 days; `limit` defaults to 100 and is capped at 1000; events come newest first; `truncated` says more match and `next_cursor` fetches them. `apply_filters` drops events the tenant's active analysis filters match. A query that runs past the store's time budget (5 s by default) answers `timeout`: narrow the time range or add words."},
+			Doc: "Free-text search over whole events of one tenant: every word of `query` must appear. `from` and `to` (RFC 3339) are required and span at most 400 days; `limit` defaults to 100 and is capped at 1000; events come newest first; `truncated` says more match and `next_cursor` fetches them. `apply_filters` drops events the tenant's active analysis filters match. A query that runs past the query budget (5 s by default) answers `timeout`: narrow the time range or add words."},
 			func(r *lhk.SearchRequest) string { return r.Tenant },
 			func(ctx context.Context, _ *lhk.HostCall, r *lhk.SearchRequest) (any, error) {
 				if s.Logs == nil {

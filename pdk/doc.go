@@ -77,7 +77,7 @@
 // tenant), [CodeInvalid] (a rule or limit broken: no time range, limit over
 // [MaxLogLimit], unknown operator…), [CodeNotFound], [CodeConflict],
 // [CodeTooLarge], [CodeUnavailable] (the system behind is down; a later run
-// may succeed), [CodeTimeout] (a log query ran past the daemon's time
+// may succeed), [CodeTimeout] (a log query ran past the daemon's query
 // budget: narrow the time range or add conditions) and [CodeInternal]. Test
 // them with [IsForbidden], [IsInvalid], [IsNotFound], [IsConflict],
 // [IsTooLarge], [IsUnavailable], [IsTimeout], [IsInternal] or [ErrorCode];
@@ -101,11 +101,14 @@
 //	KV           Get, Set, Delete, List                   kv
 //	Notify       Send                                     notify.send
 //	HTTP         Get, Post, Do                            http (allowed hosts only)
+//	Plugins      Start                                    plugins.invoke
 //	CurrentGrant                                          none
 //
 // See [Logs], [Filters], [Tickets], [Assets], [Endpoints], [Reports], [KV],
-// [Notify], [HTTP] and [CurrentGrant] for each method's request, limits and
-// errors.
+// [Notify], [HTTP], [Plugins] and [CurrentGrant] for each method's request,
+// limits and errors; every one has a runnable example. Requests are plain
+// structs and values: a ticket update is built with [TicketUpdate]'s Set
+// methods, and no call needs a pointer or a JSON envelope.
 //
 // A plugin's grant (set by its owner or an admin with
 // PUT /v1/plugins/{name}/grant) lists its capabilities, its tenants ("*" for

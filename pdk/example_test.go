@@ -194,7 +194,7 @@ func ExampleLogSystem_Count() {
 	// Output: 2 2026-11-02T10:03:00Z
 }
 
-// A query past the daemon's time budget fails with CodeTimeout: narrow the
+// A query past the daemon's query budget fails with CodeTimeout: narrow the
 // range and try again.
 func ExampleIsTimeout() {
 	search := func(from, to time.Time) (*pdk.SearchResult, error) {

@@ -202,7 +202,7 @@ type LogSystem struct{}
 // range, with an unknown operator or beyond the limits ([MaxLogLimit],
 // [MaxConditions], [MaxQueryBytes], [MaxLogRange]) fail with [CodeInvalid]; a
 // log store that is down fails with [CodeUnavailable]; a query that runs past
-// the daemon's time budget (5 s by default) fails with [CodeTimeout], so
+// the daemon's query budget (5 s by default) fails with [CodeTimeout], so
 // narrow the time range or add conditions ([IsTimeout]).
 var Logs LogSystem
 

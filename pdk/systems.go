@@ -71,7 +71,7 @@ func (FilterSystem) List(tenant string, includeExpired bool) ([]Filter, error) {
 // time range [from, to) and its last hit, computed from the logs (host
 // function filters_stats, capability filters.read). The time range is
 // required and may cover at most [MaxLogRange]; a count past the daemon's
-// time budget fails with [CodeTimeout]. Use it to find stale filters.
+// query budget fails with [CodeTimeout]. Use it to find stale filters.
 func (FilterSystem) Stats(tenant string, from, to time.Time) ([]FilterStat, error) {
 	req := struct {
 		Tenant string    `json:"tenant"`
@@ -451,7 +451,7 @@ var Endpoints EndpointSystem
 // Collect builds the process tree, network connections, logons, file and
 // registry changes of a host from the tenant's logs (host function
 // endpoints_collect, capability endpoints.read). A request without a host or
-// a time range fails with [CodeInvalid]; a log query past the daemon's time
+// a time range fails with [CodeInvalid]; a log query past the daemon's query
 // budget with [CodeTimeout].
 func (EndpointSystem) Collect(req CollectRequest) (*Collection, error) {
 	var res Collection
