@@ -106,7 +106,7 @@
 //
 // See [Logs], [Filters], [Tickets], [Assets], [Endpoints], [Reports], [KV],
 // [Notify], [HTTP], [Plugins] and [CurrentGrant] for each method's request,
-// limits and errors; every one has a runnable example. Requests are plain
+// limits and errors, and their runnable examples. Requests are plain
 // structs and values: a ticket update is built with [TicketUpdate]'s Set
 // methods, and no call needs a pointer or a JSON envelope.
 //
