@@ -17,6 +17,7 @@ const (
 	CapAssetsRead       = "assets.read"
 	CapEndpointsRead    = "endpoints.read"
 	CapEndpointsRespond = "endpoints.respond"
+	CapReportsRead      = "reports.read"
 	CapReportsWrite     = "reports.write"
 	CapKV               = "kv"
 	CapNotifySend       = "notify.send"
@@ -27,7 +28,7 @@ const (
 // Capabilities lists every capability in a stable order.
 var Capabilities = []string{
 	CapLogsRead, CapFiltersRead, CapFiltersWrite, CapTicketsRead, CapTicketsWrite,
-	CapAssetsRead, CapEndpointsRead, CapEndpointsRespond, CapReportsWrite, CapKV,
+	CapAssetsRead, CapEndpointsRead, CapEndpointsRespond, CapReportsRead, CapReportsWrite, CapKV,
 	CapNotifySend, CapHTTP, CapPluginsInvoke,
 }
 

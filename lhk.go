@@ -20,7 +20,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // the caller may not do this
 	EUNAUTHORIZED = "unauthorized" // no caller could be identified
 	ETOOLARGE     = "too_large"    // a body or field is over its limit
-	ETIMEOUT      = "timeout"      // a plugin ran past its time-out
+	ETIMEOUT      = "timeout"      // a plugin ran past its time-out, or a log query past its budget
 	EFAILED       = "failed"       // a plugin trapped, panicked or returned an error
 	EUNAVAILABLE  = "unavailable"  // a dependency is down or shutting down
 	EINTERNAL     = "internal"     // a bug or an unexpected failure

@@ -29,6 +29,9 @@ before anything runs (` + "`forbidden`" + `, naming the capability). A tenant-sc
 operation refuses a tenant outside the grant (` + "`forbidden`" + `, naming the tenant)
 before it reaches a backend. Requests are decoded strictly: an unknown field is
 ` + "`invalid`" + `. Every operation may also answer ` + "`internal`" + ` (a bug; details in lhkd's log).
+Operations that query the logs (logs_*, filters_stats, endpoints_collect) answer
+` + "`timeout`" + ` when a query runs past the query budget (5 s by default): narrow
+the time range or add conditions; over HTTP it is a 504.
 Over HTTP the caller's ceiling plays the part of the grant (a viewer's is limited to
 the read capabilities).
 

@@ -30,10 +30,12 @@ func exclusions(ctx context.Context, s Systems, tenant string, apply bool) ([][]
 }
 
 func logOps(s Systems) []Op {
-	errs := []string{lhk.EUNAVAILABLE}
+	// timeout: the query passed the query budget (a narrower range or
+	// more conditions may pass).
+	errs := []string{lhk.ETIMEOUT, lhk.EUNAVAILABLE}
 	return []Op{
 		op(Op{System: "logs", Name: "search", Capability: lhk.CapLogsRead, Response: lhk.SearchResult{}, Errors: errs,
-			Doc: "Free-text search over whole events of one tenant: every word of `query` must appear. `from` and `to` (RFC 3339) are required and span at most 400 days; `limit` defaults to 100 and is capped at 1000; events come newest first; `truncated` says more match and `next_cursor` fetches them. `apply_filters` drops events the tenant's active analysis filters match."},
+			Doc: "Free-text search over whole events of one tenant: every word of `query` must appear. `from` and `to` (RFC 3339) are required and span at most 400 days; `limit` defaults to 100 and is capped at 1000; events come newest first; `truncated` says more match and `next_cursor` fetches them. `apply_filters` drops events the tenant's active analysis filters match. A query that runs past the query budget (5 s by default) answers `timeout`: narrow the time range or add words."},
 			func(r *lhk.SearchRequest) string { return r.Tenant },
 			func(ctx context.Context, _ *lhk.HostCall, r *lhk.SearchRequest) (any, error) {
 				if s.Logs == nil {
@@ -126,6 +128,8 @@ type FilterKey struct {
 
 func filterOps(s Systems) []Op {
 	errs := []string{lhk.EUNAVAILABLE}
+	// filters_stats counts with log queries, which may pass their budget.
+	statsErrs := []string{lhk.ETIMEOUT, lhk.EUNAVAILABLE}
 	return []Op{
 		op(Op{System: "filters", Name: "list", Capability: lhk.CapFiltersRead, Response: FiltersListResponse{}, Errors: errs,
 			Doc: "Lists a tenant's analysis filters by name with their conditions, reason, owner, expiry, hit count and last hit; expired ones only with `include_expired`."},
@@ -143,7 +147,7 @@ func filterOps(s Systems) []Op {
 				}
 				return FiltersListResponse{Filters: fs}, nil
 			}),
-		op(Op{System: "filters", Name: "stats", Capability: lhk.CapFiltersRead, Response: FiltersStatsResponse{}, Errors: errs,
+		op(Op{System: "filters", Name: "stats", Capability: lhk.CapFiltersRead, Response: FiltersStatsResponse{}, Errors: statsErrs,
 			Doc: "Counts, from the logs, how many events each of the tenant's filters (expired ones too) matched between `from` and `to`, and records it as the filter's hit count and last hit."},
 			func(r *FiltersStatsRequest) string { return r.Tenant },
 			func(ctx context.Context, _ *lhk.HostCall, r *FiltersStatsRequest) (any, error) {

@@ -132,8 +132,8 @@ type IsolateRequest struct {
 
 func endpointOps(s Systems) []Op {
 	return []Op{
-		op(Op{System: "endpoints", Name: "collect", Capability: lhk.CapEndpointsRead, Response: lhk.Collection{}, Errors: []string{lhk.EUNAVAILABLE},
-			Doc: "The first data collection of an endpoint investigation: the process tree, network connections, logons, file and registry changes of `host` between `from` and `to`, built from the tenant's endpoint telemetry (Sysmon/EDR events). Each section holds at most `limit` events (default 200); `truncated` says one was cut."},
+		op(Op{System: "endpoints", Name: "collect", Capability: lhk.CapEndpointsRead, Response: lhk.Collection{}, Errors: []string{lhk.ETIMEOUT, lhk.EUNAVAILABLE},
+			Doc: "The first data collection of an endpoint investigation: the process tree, network connections, logons, file and registry changes of `host` between `from` and `to`, built from the tenant's endpoint telemetry (Sysmon/EDR events). Each section holds at most `limit` events (default 200); `truncated` says one was cut. `timeout` when a log query behind it passes the query budget."},
 			func(r *lhk.CollectRequest) string { return r.Tenant },
 			func(ctx context.Context, _ *lhk.HostCall, r *lhk.CollectRequest) (any, error) {
 				if s.Endpoints == nil {
@@ -164,16 +164,72 @@ type PublishRequest struct {
 	Markdown string `json:"markdown"`
 }
 
+// ReportsListRequest asks for a page of a tenant's reports.
+type ReportsListRequest struct {
+	Tenant string `json:"tenant"`
+	Limit  int    `json:"limit"`
+	Cursor string `json:"cursor"`
+}
+
+// ReportsListResponse is a page of reports, newest first, without their
+// Markdown and HTML. Truncated says more reports follow; NextCursor fetches
+// them.
+type ReportsListResponse struct {
+	Reports    []*lhk.Report `json:"reports"`
+	NextCursor string        `json:"next_cursor"`
+	Truncated  bool          `json:"truncated"`
+}
+
+// ReportRef names one report.
+type ReportRef struct {
+	Tenant string `json:"tenant"`
+	ID     string `json:"id"`
+}
+
 func reportOps(s Systems) []Op {
+	need := func() error {
+		if s.Reports == nil {
+			return unavailable("reports")
+		}
+		return nil
+	}
 	return []Op{
 		op(Op{System: "reports", Name: "publish", Capability: lhk.CapReportsWrite, Response: lhk.Report{}, Errors: []string{lhk.EUNAVAILABLE},
 			Doc: "Publishes a Markdown report for a tenant. It is rendered to HTML (raw HTML in the Markdown is escaped) and kept with its title, the producing plugin and the caller as author; analysts read it in the UI or download it."},
 			func(r *PublishRequest) string { return r.Tenant },
 			func(ctx context.Context, call *lhk.HostCall, r *PublishRequest) (any, error) {
-				if s.Reports == nil {
-					return nil, unavailable("reports")
+				if err := need(); err != nil {
+					return nil, err
 				}
 				return s.Reports.PublishReport(ctx, &lhk.Report{Tenant: r.Tenant, Title: r.Title, Markdown: r.Markdown, Plugin: call.Plugin, Author: call.Caller})
+			}),
+		op(Op{System: "reports", Name: "list", Capability: lhk.CapReportsRead, Response: ReportsListResponse{}, Errors: []string{lhk.EUNAVAILABLE},
+			Doc: "Lists a tenant's reports, newest first, with their title, producing plugin, author and time but without their Markdown and HTML (reports_get has them). `limit` defaults to 50 and is lowered to 500; `truncated` says more reports follow and `next_cursor` fetches them."},
+			func(r *ReportsListRequest) string { return r.Tenant },
+			func(ctx context.Context, _ *lhk.HostCall, r *ReportsListRequest) (any, error) {
+				if err := need(); err != nil {
+					return nil, err
+				}
+				rs, next, err := s.Reports.Reports(ctx, r.Tenant, r.Limit, r.Cursor)
+				if err != nil {
+					return nil, err
+				}
+				if rs == nil {
+					rs = []*lhk.Report{}
+				}
+				return ReportsListResponse{Reports: rs, NextCursor: next, Truncated: next != ""}, nil
+			}),
+		op(Op{System: "reports", Name: "get", Capability: lhk.CapReportsRead, Response: lhk.Report{}, Errors: []string{lhk.ENOTFOUND, lhk.EUNAVAILABLE},
+			Doc: "Returns one report of a tenant with its Markdown and its rendered HTML: what `GET /v1/reports/{id}/download` serves as a file. An id of another tenant's report is not_found, as is an unknown one."},
+			func(r *ReportRef) string { return r.Tenant },
+			func(ctx context.Context, _ *lhk.HostCall, r *ReportRef) (any, error) {
+				if err := need(); err != nil {
+					return nil, err
+				}
+				if r.ID == "" {
+					return nil, lhk.Errorf(lhk.EINVALID, "id is required: a report id from reports_list or reports_publish")
+				}
+				return s.Reports.Report(ctx, r.Tenant, r.ID)
 			}),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -29,6 +30,9 @@ func (s *Server) openAPIDocument() []byte {
 			continue
 		}
 		desc := f.Doc + " Capability: " + f.Capability + ". Same JSON as the host function lhk." + f.Name + " (docs/hostfuncs.md)."
+		if slices.Contains(everyoneCapabilities, f.Capability) {
+			desc += " Over HTTP every user has " + f.Capability + " on the tenants of their ceiling."
+		}
 		if f.Capability == "kv" {
 			desc += " Query parameter plugin names the plugin whose store to use (its owner or an admin)."
 		}

@@ -42,7 +42,24 @@ func (s *Server) registerSystems(v1 *echo.Group) {
 }
 
 // readCapabilities are those a viewer may use over HTTP.
-var readCapabilities = []string{lhk.CapLogsRead, lhk.CapFiltersRead, lhk.CapTicketsRead, lhk.CapAssetsRead, lhk.CapEndpointsRead}
+var readCapabilities = []string{lhk.CapLogsRead, lhk.CapFiltersRead, lhk.CapTicketsRead, lhk.CapAssetsRead, lhk.CapEndpointsRead, lhk.CapReportsRead}
+
+// everyoneCapabilities are those every user has over HTTP on the tenants of
+// their ceiling, whatever capabilities it lists: reading reports, which the
+// web UI shows to everyone and GET /v1/reports served before reports.read
+// existed. They are not added to the ceiling: granting one to a plugin still
+// needs it there, and grant_get answers the ceiling as it is.
+var everyoneCapabilities = []string{lhk.CapReportsRead}
+
+// grantFor is the grant of a call over HTTP that needs capability: the
+// caller's ceiling, with capability added when everyone has it.
+func grantFor(u *lhk.User, capability string) lhk.Grant {
+	g := userGrant(u)
+	if slices.Contains(everyoneCapabilities, capability) && !g.Allows(capability) {
+		g.Capabilities = append(slices.Clone(g.Capabilities), capability)
+	}
+	return g
+}
 
 // userGrant is what a person may do through the library over HTTP: their
 // ceiling (everything for an admin; only reads for a viewer).
@@ -63,7 +80,7 @@ func userGrant(u *lhk.User) lhk.Grant {
 func (s *Server) callFunction(f lhk.HostFunction) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u := currentUser(c)
-		grant := userGrant(u)
+		grant := grantFor(u, f.Capability)
 		if f.Capability != "" && !grant.Allows(f.Capability) {
 			return lhk.Errorf(lhk.EFORBIDDEN, "%s needs capability %s, which is outside your ceiling", f.Name, f.Capability)
 		}
@@ -101,7 +118,7 @@ func requireTenant(c echo.Context, capability string) (string, error) {
 	if tenant == "" {
 		return "", lhk.Errorf(lhk.EINVALID, "query parameter tenant is required")
 	}
-	g := userGrant(currentUser(c))
+	g := grantFor(currentUser(c), capability)
 	if capability != "" && !g.Allows(capability) {
 		return "", lhk.Errorf(lhk.EFORBIDDEN, "capability %s is outside your ceiling", capability)
 	}
@@ -181,7 +198,7 @@ func (s *Server) listReports(c echo.Context) error {
 	if err := s.needSystem(s.cfg.Reports != nil, "reports"); err != nil {
 		return err
 	}
-	tenant, err := requireTenant(c, "")
+	tenant, err := requireTenant(c, lhk.CapReportsRead)
 	if err != nil {
 		return err
 	}
@@ -196,7 +213,7 @@ func (s *Server) listReports(c echo.Context) error {
 	if rs == nil {
 		rs = []*lhk.Report{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"reports": rs, "next_cursor": next})
+	return c.JSON(http.StatusOK, map[string]any{"reports": rs, "next_cursor": next, "truncated": next != ""})
 }
 
 func (s *Server) getReport(c echo.Context) error {
@@ -212,7 +229,7 @@ func (s *Server) report(c echo.Context) (*lhk.Report, error) {
 	if err := s.needSystem(s.cfg.Reports != nil, "reports"); err != nil {
 		return nil, err
 	}
-	tenant, err := requireTenant(c, "")
+	tenant, err := requireTenant(c, lhk.CapReportsRead)
 	if err != nil {
 		return nil, err
 	}

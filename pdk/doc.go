@@ -77,9 +77,11 @@
 // tenant), [CodeInvalid] (a rule or limit broken: no time range, limit over
 // [MaxLogLimit], unknown operator…), [CodeNotFound], [CodeConflict],
 // [CodeTooLarge], [CodeUnavailable] (the system behind is down; a later run
-// may succeed) and [CodeInternal]. Test them with [IsForbidden],
-// [IsInvalid], [IsNotFound], [IsConflict], [IsTooLarge], [IsUnavailable],
-// [IsInternal] or [ErrorCode]; they survive wrapping with fmt.Errorf and %w.
+// may succeed), [CodeTimeout] (a log query ran past the daemon's query
+// budget: narrow the time range or add conditions) and [CodeInternal]. Test
+// them with [IsForbidden], [IsInvalid], [IsNotFound], [IsConflict],
+// [IsTooLarge], [IsUnavailable], [IsTimeout], [IsInternal] or [ErrorCode];
+// they survive wrapping with fmt.Errorf and %w.
 // A refused call is an ordinary error: the plugin may handle it and go on.
 //
 // # Calling the systems
@@ -95,15 +97,18 @@
 //	Tickets      Get, Search / Create, Update, Comment    tickets.read / tickets.write
 //	Assets       Lookup                                   assets.read
 //	Endpoints    Collect / Isolate                        endpoints.read / endpoints.respond
-//	Reports      Publish                                  reports.write
+//	Reports      List, Get / Publish                      reports.read / reports.write
 //	KV           Get, Set, Delete, List                   kv
 //	Notify       Send                                     notify.send
 //	HTTP         Get, Post, Do                            http (allowed hosts only)
+//	Plugins      Start                                    plugins.invoke
 //	CurrentGrant                                          none
 //
 // See [Logs], [Filters], [Tickets], [Assets], [Endpoints], [Reports], [KV],
-// [Notify], [HTTP] and [CurrentGrant] for each method's request, limits and
-// errors.
+// [Notify], [HTTP], [Plugins] and [CurrentGrant] for each method's request,
+// limits and errors, and their runnable examples. Requests are plain
+// structs and values: a ticket update is built with [TicketUpdate]'s Set
+// methods, and no call needs a pointer or a JSON envelope.
 //
 // A plugin's grant (set by its owner or an admin with
 // PUT /v1/plugins/{name}/grant) lists its capabilities, its tenants ("*" for

@@ -16,12 +16,11 @@ type hostCall struct {
 
 // fakeHost stands in for the daemon until the test ends: each call records
 // the import and the request, and gets replies[import] as its envelope, or
-// {"data":{}} when replies has none.
+// {"data":{}} when replies has none. Outbound HTTP fails with ErrNotWasm.
 func fakeHost(tb testing.TB, replies map[string]string) *[]hostCall {
 	tb.Helper()
 	var calls []hostCall
-	saved := invoke
-	tb.Cleanup(func() { invoke = saved })
+	outsideWasm(tb)
 	invoke = func(fn HostFunc, req []byte) ([]byte, error) {
 		stubCalled = ""
 		fn(0)
@@ -38,6 +37,16 @@ func fakeHost(tb testing.TB, replies map[string]string) *[]hostCall {
 		return []byte(`{"data":{}}`), nil
 	}
 	return &calls
+}
+
+// outsideWasm restores the fallbacks of a build outside WebAssembly until
+// the test ends: host calls and outbound HTTP fail with ErrNotWasm. The
+// examples' daemon (SetDaemon) stands in for them otherwise.
+func outsideWasm(tb testing.TB) {
+	tb.Helper()
+	savedInvoke, savedHTTP := invoke, sendHTTP
+	tb.Cleanup(func() { invoke, sendHTTP = savedInvoke, savedHTTP })
+	invoke, sendHTTP = notWasm, notWasmHTTP
 }
 
 // sameJSON fails the test unless got and want hold the same JSON value.

@@ -55,7 +55,7 @@ func TestErrorHelpers(t *testing.T) {
 	is := map[string]func(error) bool{
 		CodeInvalid: IsInvalid, CodeNotFound: IsNotFound, CodeConflict: IsConflict,
 		CodeForbidden: IsForbidden, CodeTooLarge: IsTooLarge, CodeUnavailable: IsUnavailable,
-		CodeInternal: IsInternal,
+		CodeTimeout: IsTimeout, CodeInternal: IsInternal,
 	}
 	for code := range is {
 		t.Run(code, func(t *testing.T) {
@@ -218,6 +218,7 @@ func TestHTTP(t *testing.T) {
 		})
 	}
 	t.Run("GetPostOutsideWasm", func(t *testing.T) {
+		outsideWasm(t)
 		if _, _, err := HTTP.Get("https://api.example.com/"); !errors.Is(err, ErrNotWasm) {
 			t.Errorf("Get = %v", err)
 		}

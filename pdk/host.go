@@ -32,8 +32,13 @@ func setError(msg string) {}
 
 func logMessage(level Level, msg string) {}
 
-// invoke fails outside WebAssembly. It is a variable so that tests can stand
-// in for the daemon.
-var invoke = func(fn HostFunc, req []byte) ([]byte, error) { return nil, ErrNotWasm }
+// invoke and sendHTTP fail outside WebAssembly. They are variables so that
+// tests and the runnable examples can stand in for the daemon.
+var (
+	invoke   = notWasm
+	sendHTTP = notWasmHTTP
+)
 
-func sendHTTP(req HTTPRequest) (*HTTPResponse, error) { return nil, ErrNotWasm }
+func notWasm(fn HostFunc, req []byte) ([]byte, error) { return nil, ErrNotWasm }
+
+func notWasmHTTP(req HTTPRequest) (*HTTPResponse, error) { return nil, ErrNotWasm }

@@ -32,6 +32,8 @@ var (
 	hostEndpointsCollect = stub("endpoints_collect")
 	hostEndpointsIsolate = stub("endpoints_isolate")
 	hostReportsPublish   = stub("reports_publish")
+	hostReportsList      = stub("reports_list")
+	hostReportsGet       = stub("reports_get")
 	hostKVGet            = stub("kv_get")
 	hostKVSet            = stub("kv_set")
 	hostKVDelete         = stub("kv_delete")

@@ -57,6 +57,12 @@ func hostEndpointsIsolate(uint64) uint64
 //go:wasmimport lhk reports_publish
 func hostReportsPublish(uint64) uint64
 
+//go:wasmimport lhk reports_list
+func hostReportsList(uint64) uint64
+
+//go:wasmimport lhk reports_get
+func hostReportsGet(uint64) uint64
+
 //go:wasmimport lhk kv_get
 func hostKVGet(uint64) uint64
 

@@ -201,7 +201,9 @@ type LogSystem struct{}
 // fails with [CodeForbidden] and reaches no backend. Requests without a time
 // range, with an unknown operator or beyond the limits ([MaxLogLimit],
 // [MaxConditions], [MaxQueryBytes], [MaxLogRange]) fail with [CodeInvalid]; a
-// log store that is down fails with [CodeUnavailable].
+// log store that is down fails with [CodeUnavailable]; a query that runs past
+// the daemon's query budget (5 s by default) fails with [CodeTimeout], so
+// narrow the time range or add conditions ([IsTimeout]).
 var Logs LogSystem
 
 // Search runs a free-text search (host function logs_search, capability

@@ -107,6 +107,7 @@ const (
 	CodeForbidden   = "forbidden"   // the plugin's grant lacks the capability or the tenant
 	CodeTooLarge    = "too_large"   // a request or a field is over its size limit
 	CodeUnavailable = "unavailable" // the system behind the call is down; retrying later may work
+	CodeTimeout     = "timeout"     // a log query ran past the daemon's query budget; narrow it
 	CodeInternal    = "internal"    // a bug or an unexpected failure in the daemon
 )
 
@@ -166,6 +167,12 @@ func IsTooLarge(err error) bool { return hasCode(err, CodeTooLarge) }
 // IsUnavailable reports whether err is an [*Error] with [CodeUnavailable]:
 // the system behind the call is down, and a later invocation may succeed.
 func IsUnavailable(err error) bool { return hasCode(err, CodeUnavailable) }
+
+// IsTimeout reports whether err is an [*Error] with [CodeTimeout]: a log
+// query (a search, a top, a count, and the filter stats and endpoint
+// collection built on them) ran past the daemon's query budget, 5 s by
+// default. Narrow the time range or add conditions and try again.
+func IsTimeout(err error) bool { return hasCode(err, CodeTimeout) }
 
 // IsInternal reports whether err is an [*Error] with [CodeInternal], a
 // failure inside the daemon. Unlike [ErrorCode], it is false for errors

@@ -69,13 +69,6 @@ func TestRun(t *testing.T) {
 	}
 }
 
-func TestCallOutsideWasm(t *testing.T) {
-	err := Call(func(uint64) uint64 { return 0 }, map[string]string{"q": "x"}, nil)
-	if !errors.Is(err, ErrNotWasm) {
-		t.Fatalf("Call outside wasm = %v, want ErrNotWasm", err)
-	}
-}
-
 func TestInputJSONEmpty(t *testing.T) {
 	var v map[string]any
 	if err := InputJSON(&v); err == nil {

@@ -6,9 +6,8 @@ import (
 )
 
 // Ptr returns a pointer to a copy of v, for the optional fields of
-// [TicketUpdate], [Filter] and [TicketQuery]:
-//
-//	pdk.TicketUpdate{Status: pdk.Ptr(pdk.TicketResolved)}
+// [Filter] and [TicketQuery]. A [TicketUpdate] needs none: build it with its
+// Set methods.
 func Ptr[T any](v T) *T { return &v }
 
 // Filter is an analysis filter: conditions in the field-search language that
@@ -71,8 +70,8 @@ func (FilterSystem) List(tenant string, includeExpired bool) ([]Filter, error) {
 // Stats counts, for each of a tenant's filters, the events it matched in the
 // time range [from, to) and its last hit, computed from the logs (host
 // function filters_stats, capability filters.read). The time range is
-// required and may cover at most [MaxLogRange]. Use it to find stale
-// filters.
+// required and may cover at most [MaxLogRange]; a count past the daemon's
+// query budget fails with [CodeTimeout]. Use it to find stale filters.
 func (FilterSystem) Stats(tenant string, from, to time.Time) ([]FilterStat, error) {
 	req := struct {
 		Tenant string    `json:"tenant"`
@@ -172,9 +171,16 @@ type Comment struct {
 	At     time.Time `json:"at"`
 }
 
-// TicketUpdate changes a ticket: nil fields stay as they are (set them with
-// [Ptr]); AddEvents and AddObservables are appended, skipping those the
-// ticket already has.
+// TicketUpdate changes a ticket: what is not set stays as it is, and linked
+// events and observables are appended, skipping those the ticket already
+// has. Build it with its methods, which return the changed update and can
+// be chained; no pointers are needed:
+//
+//	upd := pdk.TicketUpdate{}.SetStatus(pdk.TicketInProgress).SetAssignee("bob").AddEvent(e.ID())
+//
+// The fields are the JSON of host function tickets_update: a nil field
+// stays as it is, so setting one directly needs a pointer ([Ptr]); plugins
+// written that way keep working.
 type TicketUpdate struct {
 	Title          *string      `json:"title,omitempty"`
 	Description    *string      `json:"description,omitempty"`
@@ -183,6 +189,42 @@ type TicketUpdate struct {
 	Assignee       *string      `json:"assignee,omitempty"`
 	AddEvents      []string     `json:"add_events,omitempty"`
 	AddObservables []Observable `json:"add_observables,omitempty"`
+}
+
+// SetTitle returns u changed to set the ticket's title.
+func (u TicketUpdate) SetTitle(title string) TicketUpdate { u.Title = &title; return u }
+
+// SetDescription returns u changed to set the ticket's description
+// (Markdown).
+func (u TicketUpdate) SetDescription(description string) TicketUpdate {
+	u.Description = &description
+	return u
+}
+
+// SetStatus returns u changed to set the ticket's status: [TicketOpen],
+// [TicketInProgress], [TicketResolved] or [TicketClosed]; the daemon refuses
+// another with [CodeInvalid].
+func (u TicketUpdate) SetStatus(status string) TicketUpdate { u.Status = &status; return u }
+
+// SetSeverity returns u changed to set the ticket's severity:
+// [SeverityLow] … [SeverityCritical].
+func (u TicketUpdate) SetSeverity(severity string) TicketUpdate { u.Severity = &severity; return u }
+
+// SetAssignee returns u changed to assign the ticket to a user; "" leaves it
+// unassigned.
+func (u TicketUpdate) SetAssignee(assignee string) TicketUpdate { u.Assignee = &assignee; return u }
+
+// AddEvent returns u changed to link more log events, by their ids
+// ([Event.ID]).
+func (u TicketUpdate) AddEvent(ids ...string) TicketUpdate {
+	u.AddEvents = append(slices.Clip(u.AddEvents), ids...)
+	return u
+}
+
+// AddObservable returns u changed to link more observables.
+func (u TicketUpdate) AddObservable(obs ...Observable) TicketUpdate {
+	u.AddObservables = append(slices.Clip(u.AddObservables), obs...)
+	return u
 }
 
 // TicketQuery searches a tenant's tickets, newest first. Empty fields match
@@ -264,12 +306,12 @@ type TicketUpdateRequest struct {
 }
 
 // Update changes a ticket and returns it (host function tickets_update,
-// capability tickets.write):
+// capability tickets.write); [CodeNotFound] when the tenant has no ticket
+// with that id:
 //
-//	t, err := pdk.Tickets.Update("acme", id, pdk.TicketUpdate{
-//		Status:         pdk.Ptr(pdk.TicketInProgress),
-//		AddObservables: []pdk.Observable{{Type: pdk.ObservableIP, Value: ip}},
-//	})
+//	t, err := pdk.Tickets.Update("acme", id, pdk.TicketUpdate{}.
+//		SetStatus(pdk.TicketInProgress).
+//		AddObservable(pdk.Observable{Type: pdk.ObservableIP, Value: ip}))
 func (TicketSystem) Update(tenant, id string, upd TicketUpdate) (*Ticket, error) {
 	var res Ticket
 	if err := Call(hostTicketsUpdate, TicketUpdateRequest{tenant, id, upd}, &res); err != nil {
@@ -409,7 +451,8 @@ var Endpoints EndpointSystem
 // Collect builds the process tree, network connections, logons, file and
 // registry changes of a host from the tenant's logs (host function
 // endpoints_collect, capability endpoints.read). A request without a host or
-// a time range fails with [CodeInvalid].
+// a time range fails with [CodeInvalid]; a log query past the daemon's query
+// budget with [CodeTimeout].
 func (EndpointSystem) Collect(req CollectRequest) (*Collection, error) {
 	var res Collection
 	if err := Call(hostEndpointsCollect, req, &res); err != nil {
@@ -449,13 +492,70 @@ type Report struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// ReportList is a page of reports, newest first, without their Markdown and
+// HTML ([ReportSystem.Get] has them). Truncated says that more reports
+// follow; NextCursor fetches them.
+type ReportList struct {
+	Reports    []*Report `json:"reports"`
+	NextCursor string    `json:"next_cursor"`
+	Truncated  bool      `json:"truncated"`
+}
+
 // ReportSystem is the type of [Reports]; see there.
 type ReportSystem struct{}
 
-// Reports publishes Markdown reports for a tenant. It needs the capability
-// "reports.write" and a tenant of the plugin's grant; otherwise it fails with
-// [CodeForbidden].
+// Reports publishes and reads a tenant's Markdown reports. Publishing needs
+// the capability "reports.write", reading "reports.read", and every call
+// needs a tenant of the plugin's grant; otherwise it fails with
+// [CodeForbidden]. Another tenant's report id is [CodeNotFound], as is an
+// unknown one.
 var Reports ReportSystem
+
+// List returns a page of a tenant's reports, newest first, without their
+// Markdown and HTML (host function reports_list, capability reports.read).
+// Limit 0 takes the daemon's default and a limit over its maximum is
+// lowered to it (50 and 500); pass the previous page's NextCursor as cursor
+// for the next page ("" for the first):
+//
+//	for cursor := ""; ; {
+//		page, err := pdk.Reports.List("acme", 50, cursor)
+//		if err != nil {
+//			return err
+//		}
+//		// … page.Reports …
+//		if !page.Truncated {
+//			break
+//		}
+//		cursor = page.NextCursor
+//	}
+func (ReportSystem) List(tenant string, limit int, cursor string) (*ReportList, error) {
+	req := struct {
+		Tenant string `json:"tenant"`
+		Limit  int    `json:"limit"`
+		Cursor string `json:"cursor"`
+	}{tenant, limit, cursor}
+	var res ReportList
+	if err := Call(hostReportsList, req, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Get returns one of a tenant's reports with its Markdown and rendered HTML,
+// what the daemon offers for download (host function reports_get,
+// capability reports.read); [CodeNotFound] when the tenant has no report
+// with that id.
+func (ReportSystem) Get(tenant, id string) (*Report, error) {
+	req := struct {
+		Tenant string `json:"tenant"`
+		ID     string `json:"id"`
+	}{tenant, id}
+	var res Report
+	if err := Call(hostReportsGet, req, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
 
 // Publish renders markdown to HTML and stores it as a new report of the
 // tenant (host function reports_publish, capability reports.write). An empty
@@ -587,7 +687,8 @@ const (
 	CapAssetsRead       = "assets.read"       // Assets
 	CapEndpointsRead    = "endpoints.read"    // Endpoints.Collect
 	CapEndpointsRespond = "endpoints.respond" // Endpoints.Isolate
-	CapReportsWrite     = "reports.write"     // Reports
+	CapReportsRead      = "reports.read"      // Reports.List, Reports.Get
+	CapReportsWrite     = "reports.write"     // Reports.Publish
 	CapKV               = "kv"                // KV
 	CapNotifySend       = "notify.send"       // Notify
 	CapHTTP             = "http"              // HTTP, to AllowedHosts only

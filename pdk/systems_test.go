@@ -129,6 +129,14 @@ func systemCases() []systemCase {
 			reply:   ticketJSON,
 		},
 		{
+			name: "Tickets.UpdateSet", imp: "tickets_update",
+			call: func() (any, error) {
+				return Tickets.Update("acme", "T-01JC3Z8Q4W", TicketUpdate{}.SetStatus(TicketResolved).SetAssignee("").AddEvent("ev2").AddObservable(Observable{ObservableIP, "203.0.113.7"}))
+			},
+			wantReq: `{"tenant":"acme","id":"T-01JC3Z8Q4W","status":"resolved","assignee":"","add_events":["ev2"],"add_observables":[{"type":"ip","value":"203.0.113.7"}]}`,
+			reply:   ticketJSON,
+		},
+		{
 			name: "Tickets.Comment", imp: "tickets_comment",
 			call:    func() (any, error) { return Tickets.Comment("acme", "T-01JC3Z8Q4W", "isolated") },
 			wantReq: `{"tenant":"acme","id":"T-01JC3Z8Q4W","body":"isolated"}`,
@@ -166,6 +174,18 @@ func systemCases() []systemCase {
 			name: "Reports.Publish", imp: "reports_publish",
 			call:    func() (any, error) { return Reports.Publish("acme", "Weekly", "# Weekly") },
 			wantReq: `{"tenant":"acme","title":"Weekly","markdown":"# Weekly"}`,
+			reply:   reportJSON,
+		},
+		{
+			name: "Reports.List", imp: "reports_list",
+			call:    func() (any, error) { return Reports.List("acme", 1, "c1") },
+			wantReq: `{"tenant":"acme","limit":1,"cursor":"c1"}`,
+			reply:   `{"reports":[{"id":"R-1","tenant":"acme","title":"Weekly","markdown":"","html":"","plugin":"report","author":"plugin:report","created_at":"2026-11-08T09:00:00Z"}],"next_cursor":"c2","truncated":true}`,
+		},
+		{
+			name: "Reports.Get", imp: "reports_get",
+			call:    func() (any, error) { return Reports.Get("acme", "R-1") },
+			wantReq: `{"tenant":"acme","id":"R-1"}`,
 			reply:   reportJSON,
 		},
 		{
@@ -286,9 +306,18 @@ func TestSystemsErrors(t *testing.T) {
 	}
 }
 
+func TestCallOutsideWasm(t *testing.T) {
+	outsideWasm(t)
+	err := Call(func(uint64) uint64 { return 0 }, map[string]string{"q": "x"}, nil)
+	if !errors.Is(err, ErrNotWasm) {
+		t.Fatalf("Call outside wasm = %v, want ErrNotWasm", err)
+	}
+}
+
 // TestSystemsOutsideWasm checks that every typed method fails with
 // ErrNotWasm on the developer's machine.
 func TestSystemsOutsideWasm(t *testing.T) {
+	outsideWasm(t)
 	for _, tc := range systemCases() {
 		if _, err := tc.call(); !errors.Is(err, ErrNotWasm) {
 			t.Errorf("%s outside wasm = %v, want ErrNotWasm", tc.name, err)
@@ -311,7 +340,7 @@ func TestImports(t *testing.T) {
 		"logs_search", "logs_search_fields", "logs_top", "logs_count",
 		"filters_list", "filters_stats", "filters_upsert", "filters_delete",
 		"tickets_create", "tickets_get", "tickets_update", "tickets_comment", "tickets_search",
-		"assets_lookup", "endpoints_collect", "endpoints_isolate", "reports_publish",
+		"assets_lookup", "endpoints_collect", "endpoints_isolate", "reports_publish", "reports_list", "reports_get",
 		"kv_get", "kv_set", "kv_delete", "kv_list", "notify_send", "grant_get",
 		"plugins_start",
 	}
@@ -368,4 +397,23 @@ func importsOf(t *testing.T, file, directive, fn string) map[string]string {
 		}
 	}
 	return m
+}
+
+// TestTicketUpdateBuilders: each method returns a changed copy, so one base
+// update can be extended twice without the two sharing what they add, and
+// the result is the JSON an update with pointers sends.
+func TestTicketUpdateBuilders(t *testing.T) {
+	base := TicketUpdate{}.SetSeverity(SeverityHigh).AddEvent("ev1")
+	a := base.AddEvent("ev2").SetTitle("a")
+	b := base.AddEvent("ev3").SetDescription("b")
+	if base.Title != nil || len(base.AddEvents) != 1 {
+		t.Fatalf("base changed: %+v", base)
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	sameJSON(t, "a", string(ja), `{"title":"a","severity":"high","add_events":["ev1","ev2"]}`)
+	sameJSON(t, "b", string(jb), `{"description":"b","severity":"high","add_events":["ev1","ev3"]}`)
+	old, _ := json.Marshal(TicketUpdate{Status: Ptr(TicketClosed), Assignee: Ptr("bob")})
+	built, _ := json.Marshal(TicketUpdate{}.SetStatus(TicketClosed).SetAssignee("bob"))
+	sameJSON(t, "pointer-free", string(built), string(old))
 }

@@ -207,7 +207,7 @@ An empty grant (no flags) takes every right away.`,
 }
 
 // capabilities are the known capabilities, for completion.
-var capabilities = []string{"logs.read", "filters.read", "filters.write", "tickets.read", "tickets.write", "assets.read", "endpoints.read", "endpoints.respond", "reports.write", "kv", "notify.send", "http"}
+var capabilities = []string{"logs.read", "filters.read", "filters.write", "tickets.read", "tickets.write", "assets.read", "endpoints.read", "endpoints.respond", "reports.read", "reports.write", "kv", "notify.send", "http", "plugins.invoke"}
 
 func nonNil(xs []string) []string {
 	if xs == nil {

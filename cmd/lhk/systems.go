@@ -42,6 +42,8 @@ var libraryOps = []libraryOp{
 	{"endpoints", "collect", "endpoints.read", "endpoints collect"},
 	{"endpoints", "isolate", "endpoints.respond", ""},
 	{"reports", "publish", "reports.write", ""},
+	{"reports", "list", "reports.read", "reports list"},
+	{"reports", "get", "reports.read", "reports get"},
 	{"kv", "get", "kv", "kv get"},
 	{"kv", "set", "kv", ""},
 	{"kv", "delete", "kv", ""},
@@ -620,7 +622,7 @@ func (a *app) reportsListCommand(use string) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:     use,
-		Short:   "List a tenant's published reports, newest first (GET /v1/reports)",
+		Short:   "List a tenant's published reports, newest first (GET /v1/reports, as reports.list)",
 		Example: `  lhk reports --tenant acme`,
 		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -663,7 +665,7 @@ func (a *app) reportGetCommand(use string) *cobra.Command {
 		Short: "Print a report: its Markdown, or a standalone HTML page with --format html",
 		Long: `get prints the report's Markdown (or, with --format html, the standalone HTML
 page the UI offers for download) to standard output; -o json gives the whole
-report with its metadata.`,
+report with its metadata, as reports.get answers it.`,
 		Example: `  lhk report 01J… --tenant acme > weekly.md
   lhk report 01J… --tenant acme --format html > weekly.html`,
 		Args: args(cobra.ExactArgs(1)),

@@ -1,6 +1,7 @@
 package pdkparity
 
 import (
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -89,6 +90,7 @@ func TestPDKMirrorsDaemon(t *testing.T) {
 		{"ProcessNode", pdk.ProcessNode{}, lhk.ProcessNode{}},
 		{"ResponseAction", pdk.ResponseAction{}, lhk.ResponseAction{}},
 		{"Report", pdk.Report{}, lhk.Report{}},
+		{"ReportList", pdk.ReportList{}, hostfuncs.ReportsListResponse{}},
 		{"KVEntry", pdk.KVEntry{}, lhk.KVEntry{}},
 		{"Notification", pdk.Notification{}, lhk.Notification{}},
 		{"Grant", pdk.Grant{}, hostfuncs.GrantResponse{}},
@@ -103,10 +105,31 @@ func TestPDKMirrorsDaemon(t *testing.T) {
 	}
 	// The capabilities the PDK names are the daemon's.
 	for _, c := range []string{pdk.CapLogsRead, pdk.CapFiltersRead, pdk.CapFiltersWrite, pdk.CapTicketsRead, pdk.CapTicketsWrite,
-		pdk.CapAssetsRead, pdk.CapEndpointsRead, pdk.CapEndpointsRespond, pdk.CapReportsWrite, pdk.CapKV, pdk.CapNotifySend,
+		pdk.CapAssetsRead, pdk.CapEndpointsRead, pdk.CapEndpointsRespond, pdk.CapReportsRead, pdk.CapReportsWrite, pdk.CapKV, pdk.CapNotifySend,
 		pdk.CapHTTP, pdk.CapPluginsInvoke} {
 		if !lhk.ValidCapability(c) {
 			t.Errorf("pdk names capability %q, unknown to the daemon", c)
+		}
+	}
+}
+
+// TestPDKCoversCatalog: the PDK imports every operation of the catalog and
+// names every error code an operation may answer.
+func TestPDKCoversCatalog(t *testing.T) {
+	src, err := os.ReadFile("../../pdk/imports_wasm.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := []string{pdk.CodeInvalid, pdk.CodeNotFound, pdk.CodeConflict, pdk.CodeForbidden,
+		pdk.CodeTooLarge, pdk.CodeUnavailable, pdk.CodeTimeout, pdk.CodeInternal}
+	for _, o := range hostfuncs.Catalog(hostfuncs.Systems{}) {
+		if !strings.Contains(string(src), "//go:wasmimport lhk "+o.Import()+"\n") {
+			t.Errorf("pdk does not import lhk.%s", o.Import())
+		}
+		for _, e := range o.Errors {
+			if !slices.Contains(codes, e) {
+				t.Errorf("lhk.%s may answer %s, which the pdk has no Code constant for", o.Import(), e)
+			}
 		}
 	}
 }

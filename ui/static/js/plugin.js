@@ -12,8 +12,8 @@ import { historyView } from './invocations.js';
 // a Go test keeps the two lists equal).
 export const CAPABILITIES = [
   'logs.read', 'filters.read', 'filters.write', 'tickets.read', 'tickets.write',
-  'assets.read', 'endpoints.read', 'endpoints.respond', 'reports.write', 'kv',
-  'notify.send', 'http', 'plugins.invoke',
+  'assets.read', 'endpoints.read', 'endpoints.respond', 'reports.read',
+  'reports.write', 'kv', 'notify.send', 'http', 'plugins.invoke',
 ];
 
 const TABS = ['run', 'history', 'versions', 'schedule', 'settings', 'grant', 'owner'];
