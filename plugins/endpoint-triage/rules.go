@@ -469,8 +469,9 @@ func iocMatches(value, ioc, kind string) bool {
 }
 
 // iocFindings flags every event and process holding an indicator of the
-// config key iocs: one high finding per indicator seen.
-func iocFindings(iocs []string, c *pdk.Collection, procs []*proc) []Finding {
+// config key iocs: one high finding per indicator seen. extra are more
+// events of the host (the sweep's) to look in besides the collection.
+func iocFindings(iocs []string, c *pdk.Collection, procs []*proc, extra []pdk.Event) []Finding {
 	var fs []Finding
 	for _, ioc := range iocs {
 		if ioc == "" {
@@ -490,7 +491,7 @@ func iocFindings(iocs []string, c *pdk.Collection, procs []*proc) []Finding {
 				add(procEvidence(p))
 			}
 		}
-		for _, sec := range [][]pdk.Event{c.Network, c.Logons, c.Files, c.Registry} {
+		for _, sec := range [][]pdk.Event{c.Network, c.Logons, c.Files, c.Registry, extra} {
 			for _, e := range sec {
 				if k := eventHolds(e, ioc, kind); k != "" {
 					add(eventEvidence(e, k+" = "+clip(str(e, k), 200)))
