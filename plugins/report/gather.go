@@ -23,6 +23,7 @@ type Library interface {
 // overlap (a command line with both mimikatz and sekurlsa counts twice).
 type Rule struct {
 	Name         string
+	Severity     string // how much a match matters: orders the highlights
 	Alternatives []Match
 }
 
@@ -37,12 +38,12 @@ type Match struct {
 // Rules are the detections every report counts. Each substring condition
 // comes with a word for the full-text index: "-enc" is the word "enc".
 var Rules = func() []Rule {
-	office := Rule{Name: "Process started by an Office application"}
+	office := Rule{Name: "Process started by an Office application", Severity: pdk.SeverityHigh}
 	for _, app := range []string{"winword", "excel", "powerpnt", "outlook", "mspub", "onenote"} {
 		office.Alternatives = append(office.Alternatives, Match{Query: app,
 			Conditions: []pdk.Condition{pdk.Exists("process.name"), pdk.Contains("process.parent.name", app+".exe")}})
 	}
-	run := Rule{Name: "Run key starting a script"}
+	run := Rule{Name: "Run key starting a script", Severity: pdk.SeverityHigh}
 	for _, interp := range []string{"powershell", "mshta", "wscript"} {
 		// "Details" is the value Sysmon 13 logs; Run keys of ordinary
 		// programs (OneDrive, Teams) do not match.
@@ -50,18 +51,18 @@ var Rules = func() []Rule {
 			Conditions: []pdk.Condition{pdk.Contains("registry.path", `\CurrentVersion\Run`), pdk.Contains("Details", interp)}})
 	}
 	return []Rule{
-		{Name: "Failed logons (4625)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "4625")}}}},
-		{Name: "Encoded PowerShell", Alternatives: []Match{
+		{Name: "Failed logons (4625)", Severity: pdk.SeverityLow, Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "4625")}}}},
+		{Name: "Encoded PowerShell", Severity: pdk.SeverityHigh, Alternatives: []Match{
 			{Query: "enc", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "-enc ")}},
 			{Query: "encodedcommand", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "-encodedcommand")}},
 		}},
 		office,
-		{Name: "Credential-dumping tools", Alternatives: []Match{
+		{Name: "Credential-dumping tools", Severity: pdk.SeverityCritical, Alternatives: []Match{
 			{Query: "mimikatz", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "mimikatz")}},
 			{Query: "sekurlsa", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "sekurlsa")}},
 		}},
-		{Name: "Audit log cleared (1102)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "1102")}}}},
-		{Name: "Service installed (7045)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "7045")}}}},
+		{Name: "Audit log cleared (1102)", Severity: pdk.SeverityHigh, Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "1102")}}}},
+		{Name: "Service installed (7045)", Severity: pdk.SeverityMedium, Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "7045")}}}},
 		run,
 	}
 }()
@@ -87,6 +88,7 @@ var Tops = []TopSpec{
 // what the detection reports.
 type Detection struct {
 	Name       string
+	Severity   string
 	Count      int64        // matches the filters do not cover
 	Suppressed int64        // matches the filters cover
 	Hosts      []pdk.Bucket // the hosts with the most uncovered matches, most first
@@ -248,7 +250,7 @@ func Gather(lib Library, tenant string, p Period, o Options) (*Stats, error) {
 		filtered = slices.ContainsFunc(st.Filters, func(f pdk.FilterStat) bool { return f.Hits > 0 })
 	}
 	for _, r := range Rules {
-		d := Detection{Name: r.Name}
+		d := Detection{Name: r.Name, Severity: r.Severity}
 		for _, alt := range r.Alternatives {
 			// One Top answers both how many (events with a host name) and
 			// where; the filters' noise is left out of both.

@@ -141,13 +141,13 @@ func Markdown(st *Stats, loc *time.Location) string {
 
 	w("\n## Detections\n\n")
 	w("Events covered by the tenant's active analysis filters (known benign noise) are counted apart and not highlighted.\n\n")
-	w("| detection | events | covered by filters | hosts with the most |\n| --- | ---: | ---: | --- |\n")
+	w("| detection | severity | events | covered by filters | hosts with the most |\n| --- | --- | ---: | ---: | --- |\n")
 	for _, d := range st.Detections {
 		var hosts []string
 		for _, h := range d.Hosts {
 			hosts = append(hosts, code(h.Value)+" ("+thousands(h.Count)+")")
 		}
-		w("| %s | %s | %s | %s |\n", d.Name, thousands(d.Count), thousands(d.Suppressed), strings.Join(hosts, ", "))
+		w("| %s | %s | %s | %s | %s |\n", d.Name, d.Severity, thousands(d.Count), thousands(d.Suppressed), strings.Join(hosts, ", "))
 	}
 
 	for _, t := range st.Tops {
@@ -312,14 +312,16 @@ func countTable(b *strings.Builder, name, what string, m map[string]int, order [
 }
 
 // Highlights are the few lines a reader should see first: detections that
-// fired on events no analysis filter covers, the busiest host, alerts,
-// tickets and filter hits. Detections only the filters' known noise made
-// are named on one line, after the others.
+// fired on events no analysis filter covers, most severe first, the busiest
+// host, alerts, tickets and filter hits. Detections only the filters' known
+// noise made are named on one line, after the others.
 func Highlights(st *Stats) []string {
 	var out []string
 	fired := 0
 	var noise []string
-	for _, d := range st.Detections {
+	ds := slices.Clone(st.Detections)
+	slices.SortStableFunc(ds, func(a, b Detection) int { return slices.Index(severities, a.Severity) - slices.Index(severities, b.Severity) })
+	for _, d := range ds {
 		if d.Count == 0 && d.Suppressed > 0 {
 			noise = append(noise, fmt.Sprintf("%s (%s events)", d.Name, thousands(d.Suppressed)))
 		}

@@ -447,7 +447,7 @@ func TestGather(t *testing.T) {
 		"# Weekly security report: acme, 2026-11-16 – 2026-11-22",
 		"**Encoded PowerShell**: 1 events on `ACME-WS-017`",
 		"Only known noise covered by analysis filters: Failed logons (4625) (7 events).",
-		"| Failed logons (4625) | 0 | 7 |",
+		"| Failed logons (4625) | low | 0 | 7 |",
 		"4 alerts received from the SIEM (1 new, 3 repeats), 3 of them high or critical.",
 		"**4 alerts**: 1 opened a ticket, 3 repeated an alert already tracked.",
 		"| severity | alerts | |",
@@ -495,7 +495,8 @@ func TestGatherWithoutFilters(t *testing.T) {
 	if d := st.Detections[0]; d.Name != "Failed logons (4625)" || d.Count != 7 || d.Suppressed != 0 {
 		t.Errorf("failed logons = %+v", d)
 	}
-	if hs := Highlights(st); !strings.HasPrefix(hs[0], "**Failed logons (4625)**: 7 events on `ACME-FS-01`") {
+	// A detection again, after the more severe ones.
+	if hs := Highlights(st); !strings.HasPrefix(hs[2], "**Failed logons (4625)**: 7 events on `ACME-FS-01`") {
 		t.Errorf("highlights = %q", hs)
 	}
 	withFilters, _ := demoWeek(t)
