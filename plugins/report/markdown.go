@@ -320,7 +320,9 @@ func Highlights(st *Stats) []string {
 	fired := 0
 	var noise []string
 	ds := slices.Clone(st.Detections)
-	slices.SortStableFunc(ds, func(a, b Detection) int { return slices.Index(severities, a.Severity) - slices.Index(severities, b.Severity) })
+	slices.SortStableFunc(ds, func(a, b Detection) int {
+		return slices.Index(severities, a.Severity) - slices.Index(severities, b.Severity)
+	})
 	for _, d := range ds {
 		if d.Count == 0 && d.Suppressed > 0 {
 			noise = append(noise, fmt.Sprintf("%s (%s events)", d.Name, thousands(d.Suppressed)))
