@@ -98,6 +98,15 @@ type triageOutput struct {
 			Value string `json:"value"`
 		} `json:"observables"`
 	} `json:"findings"`
+	Sweeps []struct {
+		Indicator string `json:"indicator"`
+		Source    string `json:"source"`
+		Events    int    `json:"events"`
+		Hosts     []struct {
+			Host   string `json:"host"`
+			Events int    `json:"events"`
+		} `json:"hosts"`
+	} `json:"sweeps"`
 	Counts  map[string]int `json:"counts"`
 	Summary string         `json:"summary"`
 }
@@ -208,6 +217,104 @@ func TestTriageUseCase(t *testing.T) {
 					t.Errorf("%s: %s finding %s: %s", host, f.Severity, f.Rule, f.What)
 				}
 			}
+		}
+	})
+
+	t.Run("QuietHost", func(t *testing.T) {
+		// A day before the data: nothing collected, nothing found, and every
+		// list of the output is [] rather than null.
+		r := s.must(t, http.StatusOK, "POST", "/v1/plugins/endpoint-triage/invoke", s.alice,
+			[]byte(fmt.Sprintf(`{"tenant":"acme","host":"ACME-WS-003","time":%q}`, demodata.DefaultStart.AddDate(0, 0, -1).Format(time.RFC3339))))
+		for _, want := range []string{`"findings":[]`, `"sweeps":[]`, `"notes":[]`} {
+			if !bytes.Contains(r.Body, []byte(want)) {
+				t.Errorf("quiet host's output lacks %s: %s", want, r.Body)
+			}
+		}
+		if bytes.Contains(r.Body, []byte(`":null`)) {
+			t.Errorf("quiet host's output holds null: %s", r.Body)
+		}
+	})
+
+	t.Run("IOCMatch", func(t *testing.T) {
+		// Known-bad indicators configured: the story's C2 address and the
+		// SHA-256 of the PsExec it downloaded (read from its process event).
+		ps := s.must(t, http.StatusOK, "POST", "/v1/logs/search_fields", s.Admin, []byte(fmt.Sprintf(
+			`{"tenant":"acme","fields":[{"field":"process.name","op":"eq","value":"PsExec64.exe"},{"field":"event.code","op":"eq","value":"1"}],"from":%q,"to":%q,"limit":1}`,
+			demodata.DefaultStart.Format(time.RFC3339), demodata.DefaultStart.AddDate(0, 0, 7).Format(time.RFC3339)))).JSON(t)
+		evs, _ := ps["events"].([]any)
+		if len(evs) != 1 {
+			t.Fatalf("the story's PsExec process event: %v", ps)
+		}
+		hash, _ := evs[0].(map[string]any)["process.hash.sha256"].(string)
+		if len(hash) != 64 {
+			t.Fatalf("PsExec's sha256 = %q", hash)
+		}
+		cfg, _ := json.Marshal(map[string]any{"config": map[string]string{"window_minutes": "120", "iocs": demodata.Story.C2IP + ", " + hash}})
+		s.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", s.alice, cfg)
+		t.Cleanup(func() {
+			s.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", s.alice, []byte(`{"config":{"window_minutes":"120"}}`))
+		})
+
+		out := s.triage(t, fmt.Sprintf(`{"tenant":"acme","host":%q,"time":%q}`, demodata.Story.PatientZeroHost, at))
+		for _, ioc := range []string{demodata.Story.C2IP, hash} {
+			f := out.finding("ioc-match", "high", "Known indicator "+ioc)
+			if f == nil || len(f.Evidence) == 0 || len(f.Observables) != 1 || f.Observables[0].Value != ioc {
+				t.Errorf("no ioc-match finding for %s: %+v\n%s", ioc, f, out.Summary)
+			}
+		}
+		if f := out.finding("ioc-match", "high", "Known indicator "+hash); f != nil && !strings.Contains(strings.Join(f.Evidence, "\n"), "PsExec64.exe") {
+			t.Errorf("the hash's evidence does not name PsExec: %q", f.Evidence)
+		}
+		// The sweep searched both as free text and saw them on the patient
+		// zero only.
+		if len(out.Sweeps) != 2 {
+			t.Fatalf("sweeps = %+v", out.Sweeps)
+		}
+		for _, sw := range out.Sweeps {
+			if sw.Source != "config" || sw.Events == 0 || len(sw.Hosts) != 1 || sw.Hosts[0].Host != demodata.Story.PatientZeroHost {
+				t.Errorf("sweep of %s = %+v", sw.Indicator, sw)
+			}
+		}
+		if out.finding("ioc-match", "high", "also seen on other hosts") != nil {
+			t.Errorf("the indicators were flagged on other hosts:\n%s", out.Summary)
+		}
+		// Benign hosts hold neither indicator.
+		for _, host := range []string{"ACME-WS-003", "ACME-DC-01"} {
+			out := s.triage(t, fmt.Sprintf(`{"tenant":"acme","host":%q,"time":%q,"window_minutes":240}`, host, at))
+			for _, f := range out.Findings {
+				if f.Rule == "ioc-match" || f.Severity == "high" {
+					t.Errorf("%s: %s finding %s: %s", host, f.Severity, f.Rule, f.What)
+				}
+			}
+		}
+	})
+
+	t.Run("GrantedBothTenants", func(t *testing.T) {
+		// As the demo grants it: acme and globex. acme's triage holds
+		// nothing of globex; a globex host's triage is globex's (so the
+		// check can fail).
+		s.must(t, http.StatusOK, "PATCH", "/v1/users/alice", s.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","assets.read","endpoints.read","tickets.read","tickets.write","plugins.invoke"],"tenants":["acme","globex"]}}`))
+		s.must(t, http.StatusOK, "PUT", "/v1/plugins/endpoint-triage/grant", s.alice, []byte(`{"capabilities":["logs.read","assets.read","endpoints.read","tickets.read","tickets.write"],"tenants":["acme","globex"]}`))
+		t.Cleanup(func() {
+			s.must(t, http.StatusOK, "PUT", "/v1/plugins/endpoint-triage/grant", s.alice, []byte(`{"capabilities":["logs.read","assets.read","endpoints.read","tickets.read","tickets.write"],"tenants":["acme"]}`))
+		})
+		cfg, _ := json.Marshal(map[string]any{"config": map[string]string{"window_minutes": "120", "iocs": demodata.Story.C2IP}})
+		s.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", s.alice, cfg)
+		t.Cleanup(func() {
+			s.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", s.alice, []byte(`{"config":{"window_minutes":"120"}}`))
+		})
+		r := s.must(t, http.StatusOK, "POST", "/v1/plugins/endpoint-triage/invoke", s.alice, []byte(fmt.Sprintf(`{"tenant":"acme","host":%q,"time":%q}`, demodata.Story.PatientZeroHost, at)))
+		assertNoGlobexIn(t, "acme's triage granted both tenants", r.Body)
+		if !bytes.Contains(r.Body, []byte("ioc-match")) {
+			t.Errorf("acme's triage lost its findings: %s", r.Body)
+		}
+		gHost := demodata.Hosts(demodata.TenantGlobex)[0]
+		g := s.triage(t, fmt.Sprintf(`{"tenant":"globex","host":%q,"time":%q,"window_minutes":240}`, gHost, at))
+		if g.Tenant != "globex" || g.Counts["processes"]+g.Counts["network"] == 0 {
+			t.Errorf("globex's triage saw nothing: %v", g.Counts)
+		}
+		if strings.Contains(g.Summary, demodata.Story.PatientZeroHost) {
+			t.Errorf("globex's triage names acme's host")
 		}
 	})
 

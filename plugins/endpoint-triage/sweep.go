@@ -80,10 +80,12 @@ func sweepIndicators(iocs []string, t *pdk.Ticket) []Sweep {
 }
 
 // sweep runs the free-text search of each indicator over [from, to) and
-// counts its events by host. Events whose text holds the indicator only as
+// counts its events by host: host.name, or for events without one (proxy and
+// firewall logs) source.ip, which counts as the triaged host when it is one
+// of ips, the host's addresses. Events whose text holds the indicator only as
 // part of a longer word (a longer address, a subdomain of another name) are
 // not counted.
-func sweep(sys Systems, tenant, host string, sws []Sweep, from, to time.Time, note func(string, ...any)) []Sweep {
+func sweep(sys Systems, tenant, host string, ips []string, sws []Sweep, from, to time.Time, note func(string, ...any)) []Sweep {
 	for i := range sws {
 		sw := &sws[i]
 		res, err := sys.Search(pdk.SearchRequest{Tenant: tenant, Query: sw.Query, From: from, To: to, Limit: sweepLimit})
@@ -107,7 +109,13 @@ func sweep(sys Systems, tenant, host string, sws []Sweep, from, to time.Time, no
 			sw.Events++
 			h := str(e, "host.name")
 			if h == "" {
-				h = "(no host.name)"
+				h = str(e, "source.ip")
+				if slices.Contains(ips, h) {
+					h = host
+				}
+			}
+			if h == "" {
+				h = unattributed
 			}
 			counts[h]++
 			if sameHost(h, host) {
@@ -122,16 +130,25 @@ func sweep(sys Systems, tenant, host string, sws []Sweep, from, to time.Time, no
 	return sws
 }
 
+// unattributed stands for the events of a sweep with neither host.name nor
+// source.ip.
+const unattributed = "(no host or source address)"
+
 // sweepFindings flags indicators seen on other hosts than the one triaged:
-// a known-bad one (config iocs) high as ioc-match, a ticket's observable
-// medium as indicator-elsewhere.
+// a known-bad one (config iocs) seen on the triaged host too high as
+// ioc-match (it spread), a ticket's observable medium as
+// indicator-elsewhere. A known-bad indicator the triaged host never saw is
+// no finding about it: the sweep lists where it was.
 func sweepFindings(sws []Sweep, host string) []Finding {
 	var fs []Finding
 	for _, sw := range sws {
+		if sw.Source == SourceConfig && len(sw.host) == 0 {
+			continue
+		}
 		var others []string
 		n, hosts := 0, 0
 		for _, h := range sw.Hosts {
-			if sameHost(h.Host, host) {
+			if sameHost(h.Host, host) || h.Host == unattributed {
 				continue
 			}
 			n += h.Events
@@ -160,12 +177,11 @@ func sweepFindings(sws []Sweep, host string) []Finding {
 }
 
 // sweptOnHost returns the events of the config's indicators on the triaged
-// host that the collection does not hold, for ioc-match.
-func sweptOnHost(sws []Sweep, c *pdk.Collection, procs []*proc) []pdk.Event {
+// host that the collection's event sections do not hold, for ioc-match
+// (process events among them carry what the process tree lacks, such as
+// file hashes).
+func sweptOnHost(sws []Sweep, c *pdk.Collection) []pdk.Event {
 	have := map[string]bool{}
-	for _, p := range procs {
-		have[p.EventID] = true
-	}
 	for _, sec := range [][]pdk.Event{c.Network, c.Logons, c.Files, c.Registry} {
 		for _, e := range sec {
 			have[e.ID()] = true

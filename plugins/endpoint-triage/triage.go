@@ -282,7 +282,8 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 
 	// The indicators (config iocs, the ticket's observables) in the whole
 	// tenant's logs, by free text.
-	out.Sweeps = sweep(sys, in.Tenant, in.Host, sweepIndicators(cfg.IOCs, ticket), out.From, out.To, note)
+	ips := hostIPs(out.Asset, col.Network, cfg.LogonSearches)
+	out.Sweeps = sweep(sys, in.Tenant, in.Host, ips, sweepIndicators(cfg.IOCs, ticket), out.From, out.To, note)
 	stage("sweep")
 
 	// Processes, registry, files, indicators.
@@ -291,7 +292,7 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 	fs = append(fs, taskProcessFindings(procs)...)
 	fs = append(fs, registryFindings(col.Registry, procs)...)
 	fs = append(fs, persistenceFindings(persist, col.Files)...)
-	fs = append(fs, iocFindings(cfg.IOCs, col, procs, sweptOnHost(out.Sweeps, col, procs))...)
+	fs = append(fs, iocFindings(cfg.IOCs, col, procs, sweptOnHost(out.Sweeps, col))...)
 	fs = append(fs, sweepFindings(out.Sweeps, in.Host)...)
 
 	stage("rules")
@@ -328,7 +329,6 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 	// Lateral movement: logons on this host, and logons elsewhere from its
 	// addresses.
 	logons := slices.Clone(col.Logons)
-	ips := hostIPs(out.Asset, col.Network, cfg.LogonSearches)
 	for _, ip := range ips {
 		res, err := sys.SearchFields(pdk.FieldSearchRequest{Tenant: in.Tenant,
 			Fields: []pdk.Condition{pdk.Eq("event.category", "authentication"), pdk.Eq("source.ip", ip)},

