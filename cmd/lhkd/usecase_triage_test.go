@@ -8,12 +8,15 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	demodata "github.com/lhk-soc/lhk/demo"
+	"github.com/lhk-soc/lhk/internal/wasmtest"
 )
 
 // soc is a daemon holding the demo dataset of both tenants and their asset
@@ -478,4 +481,85 @@ func BenchmarkTriageBusyHost(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestSearchDocFromPlugin runs what docs/search.md shows under "From a
+// plugin" against the demo dataset (the seed lhkd demo uses): the config and
+// the input its commands send to endpoint-triage, and compares the plugin's
+// answer with the output printed there, so the page stays true.
+func TestSearchDocFromPlugin(t *testing.T) {
+	root, err := wasmtest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "search.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n## From a plugin\n")
+	if !ok {
+		t.Fatal(`docs/search.md has no "## From a plugin"`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	m := regexp.MustCompile("(?s)```sh\n(.*?)```\n```json\n(.*?)\n```").FindStringSubmatch(section)
+	if m == nil {
+		t.Fatal("no sh block followed by its json output under From a plugin")
+	}
+	cmds, want := m[1], m[2]
+	cfg := regexp.MustCompile(`-d '(\{"config".*?\})'`).FindStringSubmatch(cmds)
+	input := regexp.MustCompile(`-d '(\{"tenant".*?\})'`).FindStringSubmatch(cmds)
+	filter := regexp.MustCompile(`jq -c '(.*?)'`).FindStringSubmatch(cmds)
+	if cfg == nil || input == nil || filter == nil || filter[1] != `{sweeps, ioc: [.findings[] | select(.rule == "ioc-match") | .what]}` {
+		t.Fatalf("the commands are not the ones this test runs:\n%s", cmds)
+	}
+	var in struct{ Time time.Time }
+	if json.Unmarshal([]byte(input[1]), &in) != nil || !in.Time.Equal(storyAlertTime()) {
+		t.Errorf("the doc's time %s is not the story alert's %s", in.Time, storyAlertTime())
+	}
+
+	d := startDaemon(t, t.TempDir())
+	var buf bytes.Buffer
+	// The story is the same in every dataset of the seed; only background
+	// volume differs from lhkd demo's.
+	if _, err := demodata.Generate(demodata.Options{EventsPerDay: socEventsPerDay}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	d.must(t, http.StatusOK, "POST", "/v1/logs", d.Admin, buf.Bytes())
+	for _, a := range demodata.Assets() {
+		body, _ := json.Marshal(a)
+		d.must(t, http.StatusOK, "PUT", "/v1/assets", d.Admin, body)
+	}
+	if r := d.upload(t, d.Admin, "endpoint-triage", "plugins/endpoint-triage"); r.Status != http.StatusCreated {
+		t.Fatalf("upload = %d %s", r.Status, r.Body)
+	}
+	d.must(t, http.StatusOK, "PUT", "/v1/plugins/endpoint-triage/grant", d.Admin, []byte(`{"capabilities":["logs.read","assets.read","endpoints.read","tickets.read","tickets.write"],"tenants":["acme","globex"]}`))
+	d.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", d.Admin, []byte(cfg[1]))
+	d.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", d.Admin, []byte(`{"timeout_ms":600000}`))
+	r := d.must(t, http.StatusOK, "POST", "/v1/plugins/endpoint-triage/invoke", d.Admin, []byte(input[1]))
+
+	var out struct {
+		Sweeps   json.RawMessage
+		Findings []struct{ Rule, What string }
+	}
+	if err := json.Unmarshal(r.Body, &out); err != nil {
+		t.Fatal(err)
+	}
+	got := struct {
+		Sweeps json.RawMessage `json:"sweeps"`
+		IOC    []string        `json:"ioc"`
+	}{Sweeps: out.Sweeps, IOC: []string{}}
+	for _, f := range out.Findings {
+		if f.Rule == "ioc-match" {
+			got.IOC = append(got.IOC, f.What)
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // as jq prints it
+	enc.Encode(got)
+	var compact bytes.Buffer
+	json.Compact(&compact, b.Bytes())
+	if compact.String() != want {
+		t.Errorf("docs/search.md shows\n%s\nthe plugin answers\n%s", want, compact.String())
+	}
 }
