@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -163,6 +164,52 @@ func TestUseCaseFilterUpkeep(t *testing.T) {
 		t.Errorf("logs do not say what was found: %s", logs)
 	}
 
+	t.Run("GrantedBothTenants", func(t *testing.T) {
+		// As the demo grants it: acme and globex. One notification each;
+		// acme's notification and its part of the output hold nothing of globex, and
+		// globex's names its own filters (so the check can fail).
+		both, _ := json.Marshal(map[string]any{"capabilities": []string{"logs.read", "filters.read", "filters.write", "notify.send"}, "tenants": []string{"acme", "globex"}})
+		u.must(t, http.StatusOK, "PUT", "/v1/plugins/filter-upkeep/grant", u.alice, both)
+		t.Cleanup(func() {
+			u.must(t, http.StatusOK, "PUT", "/v1/plugins/filter-upkeep/grant", u.alice, []byte(`{"capabilities":["logs.read","filters.read","filters.write","notify.send"],"tenants":["acme"]}`))
+		})
+		res := u.must(t, http.StatusOK, "POST", "/v1/plugins/filter-upkeep/invoke", u.alice, []byte(`{"tenant":"*","stale_days":30}`))
+		var out struct {
+			Tenants   []string
+			Proposals []struct {
+				Tenant     string
+				Conditions []any
+			}
+			Notified []string
+		}
+		if err := json.Unmarshal(res.Body, &out); err != nil || !slices.Equal(out.Tenants, []string{"acme", "globex"}) || !slices.Equal(out.Notified, []string{"acme", "globex"}) {
+			t.Fatalf("output: %v %s", err, res.Body)
+		}
+		for _, p := range out.Proposals {
+			if p.Tenant != "acme" {
+				continue
+			}
+			b, _ := json.Marshal(p)
+			assertNoGlobex(t, "an acme proposal", string(b))
+		}
+		notes := map[string]string{}
+		for range 2 {
+			select {
+			case m := <-u.notes:
+				b, _ := json.Marshal(m)
+				notes[fmt.Sprint(m["tenant"])] = string(b)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("notifications: got %d of 2", len(notes))
+			}
+		}
+		assertNoGlobex(t, "acme's notification", notes["acme"])
+		if strings.Contains(notes["acme"], "10.30.") {
+			t.Errorf("acme's notification holds a globex address: %s", notes["acme"])
+		}
+		if !strings.Contains(notes["acme"], "pentest-2026-10") || !strings.Contains(notes["globex"], "globex-stale-rule") {
+			t.Errorf("notifications: acme %.200s…, globex %.200s…", notes["acme"], notes["globex"])
+		}
+	})
 	t.Run("DeleteExpired", func(t *testing.T) {
 		u.must(t, http.StatusOK, "PATCH", "/v1/plugins/filter-upkeep", u.alice, []byte(`{"config":{"delete_expired":"true","channel":"nowhere"}}`))
 		res := u.must(t, http.StatusOK, "POST", "/v1/plugins/filter-upkeep/invoke", u.alice, []byte(`{"tenant":"*"}`))

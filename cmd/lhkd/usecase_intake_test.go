@@ -220,4 +220,57 @@ func TestAlertIntakeUseCase(t *testing.T) {
 	for i, out := range outputs {
 		assertNoGlobexIn(t, fmt.Sprintf("output %d", i), out)
 	}
+
+	t.Run("GrantedBothTenants", func(t *testing.T) {
+		// As the demo grants them: acme and globex. A globex alert and an
+		// acme alert arrive; acme's ticket, its triage comment and the
+		// outputs hold nothing of globex, and globex's ticket is triaged
+		// from globex's data (so the check can fail).
+		s.must(t, http.StatusOK, "PATCH", "/v1/users/alice", s.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","assets.read","endpoints.read","tickets.read","tickets.write","plugins.invoke"],"tenants":["acme","globex"]}}`))
+		for name, caps := range map[string]string{
+			"endpoint-triage": `["logs.read","assets.read","endpoints.read","tickets.read","tickets.write"]`,
+			"alert-intake":    `["tickets.read","tickets.write","plugins.invoke"]`,
+		} {
+			s.must(t, http.StatusOK, "PUT", "/v1/plugins/"+name+"/grant", s.alice, []byte(`{"capabilities":`+caps+`,"tenants":["acme","globex"]}`))
+		}
+		at := storyAlertTime().Format(time.RFC3339)
+		gHost := demodata.Hosts(demodata.TenantGlobex)[0]
+		var tickets [2]intakeOutput
+		for i, body := range []string{
+			`{"id":"SIEM-GLOBEX-78","tenant":"globex","rule":"Suspicious logon","severity":"high","host":"` + gHost + `","time":"` + at + `"}`,
+			`{"id":"SIEM-ACME-20999","tenant":"acme","rule":"Beacon to a rare destination","severity":"high","host":"` + demodata.Story.PatientZeroHost + `","dst_ip":"` + demodata.Story.C2IP + `","time":"` + at + `"}`,
+		} {
+			r := s.deliver(t, s.secret, time.Now().Add(time.Duration(10+i)*time.Second), []byte(body))
+			if r.Status != http.StatusOK || json.Unmarshal(r.Body, &tickets[i]) != nil || !tickets[i].Created || tickets[i].TriageInvocation == "" {
+				t.Fatalf("alert %d = %d %s", i, r.Status, r.Body)
+			}
+			if i == 1 {
+				assertNoGlobexIn(t, "acme's intake output", r.Body)
+			}
+		}
+		comment := func(tenant, id string) string {
+			var body string
+			waitFor(t, "the triage comment on "+id, func() bool {
+				tk := s.must(t, http.StatusOK, "POST", "/v1/tickets/get", s.alice, []byte(fmt.Sprintf(`{"tenant":%q,"id":%q}`, tenant, id))).JSON(t)
+				cs, _ := tk["comments"].([]any)
+				if len(cs) == 0 {
+					return false
+				}
+				raw, _ := json.Marshal(tk)
+				body = string(raw)
+				return true
+			})
+			return body
+		}
+		acme := comment("acme", tickets[1].Ticket)
+		assertNoGlobexIn(t, "acme's ticket and triage comment", []byte(acme))
+		for _, want := range []string{"| high | beaconing |", "Indicator sweep", demodata.Story.C2IP} {
+			if !strings.Contains(acme, want) {
+				t.Errorf("acme's triage comment lacks %q:\n%s", want, acme)
+			}
+		}
+		if globex := comment("globex", tickets[0].Ticket); !strings.Contains(globex, "Endpoint triage: "+gHost+" (globex)") || strings.Contains(globex, demodata.Story.PatientZeroHost) {
+			t.Errorf("globex's ticket was not triaged from globex's data:\n%s", globex)
+		}
+	})
 }

@@ -8,12 +8,15 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	demodata "github.com/lhk-soc/lhk/demo"
+	"github.com/lhk-soc/lhk/internal/wasmtest"
 )
 
 // soc is a daemon holding the demo dataset of both tenants and their asset
@@ -98,6 +101,15 @@ type triageOutput struct {
 			Value string `json:"value"`
 		} `json:"observables"`
 	} `json:"findings"`
+	Sweeps []struct {
+		Indicator string `json:"indicator"`
+		Source    string `json:"source"`
+		Events    int    `json:"events"`
+		Hosts     []struct {
+			Host   string `json:"host"`
+			Events int    `json:"events"`
+		} `json:"hosts"`
+	} `json:"sweeps"`
 	Counts  map[string]int `json:"counts"`
 	Summary string         `json:"summary"`
 }
@@ -208,6 +220,104 @@ func TestTriageUseCase(t *testing.T) {
 					t.Errorf("%s: %s finding %s: %s", host, f.Severity, f.Rule, f.What)
 				}
 			}
+		}
+	})
+
+	t.Run("QuietHost", func(t *testing.T) {
+		// A day before the data: nothing collected, nothing found, and every
+		// list of the output is [] rather than null.
+		r := s.must(t, http.StatusOK, "POST", "/v1/plugins/endpoint-triage/invoke", s.alice,
+			[]byte(fmt.Sprintf(`{"tenant":"acme","host":"ACME-WS-003","time":%q}`, demodata.DefaultStart.AddDate(0, 0, -1).Format(time.RFC3339))))
+		for _, want := range []string{`"findings":[]`, `"sweeps":[]`, `"notes":[]`} {
+			if !bytes.Contains(r.Body, []byte(want)) {
+				t.Errorf("quiet host's output lacks %s: %s", want, r.Body)
+			}
+		}
+		if bytes.Contains(r.Body, []byte(`":null`)) {
+			t.Errorf("quiet host's output holds null: %s", r.Body)
+		}
+	})
+
+	t.Run("IOCMatch", func(t *testing.T) {
+		// Known-bad indicators configured: the story's C2 address and the
+		// SHA-256 of the PsExec it downloaded (read from its process event).
+		ps := s.must(t, http.StatusOK, "POST", "/v1/logs/search_fields", s.Admin, []byte(fmt.Sprintf(
+			`{"tenant":"acme","fields":[{"field":"process.name","op":"eq","value":"PsExec64.exe"},{"field":"event.code","op":"eq","value":"1"}],"from":%q,"to":%q,"limit":1}`,
+			demodata.DefaultStart.Format(time.RFC3339), demodata.DefaultStart.AddDate(0, 0, 7).Format(time.RFC3339)))).JSON(t)
+		evs, _ := ps["events"].([]any)
+		if len(evs) != 1 {
+			t.Fatalf("the story's PsExec process event: %v", ps)
+		}
+		hash, _ := evs[0].(map[string]any)["process.hash.sha256"].(string)
+		if len(hash) != 64 {
+			t.Fatalf("PsExec's sha256 = %q", hash)
+		}
+		cfg, _ := json.Marshal(map[string]any{"config": map[string]string{"window_minutes": "120", "iocs": demodata.Story.C2IP + ", " + hash}})
+		s.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", s.alice, cfg)
+		t.Cleanup(func() {
+			s.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", s.alice, []byte(`{"config":{"window_minutes":"120"}}`))
+		})
+
+		out := s.triage(t, fmt.Sprintf(`{"tenant":"acme","host":%q,"time":%q}`, demodata.Story.PatientZeroHost, at))
+		for _, ioc := range []string{demodata.Story.C2IP, hash} {
+			f := out.finding("ioc-match", "high", "Known indicator "+ioc)
+			if f == nil || len(f.Evidence) == 0 || len(f.Observables) != 1 || f.Observables[0].Value != ioc {
+				t.Errorf("no ioc-match finding for %s: %+v\n%s", ioc, f, out.Summary)
+			}
+		}
+		if f := out.finding("ioc-match", "high", "Known indicator "+hash); f != nil && !strings.Contains(strings.Join(f.Evidence, "\n"), "PsExec64.exe") {
+			t.Errorf("the hash's evidence does not name PsExec: %q", f.Evidence)
+		}
+		// The sweep searched both as free text and saw them on the patient
+		// zero only.
+		if len(out.Sweeps) != 2 {
+			t.Fatalf("sweeps = %+v", out.Sweeps)
+		}
+		for _, sw := range out.Sweeps {
+			if sw.Source != "config" || sw.Events == 0 || len(sw.Hosts) != 1 || sw.Hosts[0].Host != demodata.Story.PatientZeroHost {
+				t.Errorf("sweep of %s = %+v", sw.Indicator, sw)
+			}
+		}
+		if out.finding("ioc-match", "high", "also seen on other hosts") != nil {
+			t.Errorf("the indicators were flagged on other hosts:\n%s", out.Summary)
+		}
+		// Benign hosts hold neither indicator.
+		for _, host := range []string{"ACME-WS-003", "ACME-DC-01"} {
+			out := s.triage(t, fmt.Sprintf(`{"tenant":"acme","host":%q,"time":%q,"window_minutes":240}`, host, at))
+			for _, f := range out.Findings {
+				if f.Rule == "ioc-match" || f.Severity == "high" {
+					t.Errorf("%s: %s finding %s: %s", host, f.Severity, f.Rule, f.What)
+				}
+			}
+		}
+	})
+
+	t.Run("GrantedBothTenants", func(t *testing.T) {
+		// As the demo grants it: acme and globex. acme's triage holds
+		// nothing of globex; a globex host's triage is globex's (so the
+		// check can fail).
+		s.must(t, http.StatusOK, "PATCH", "/v1/users/alice", s.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","assets.read","endpoints.read","tickets.read","tickets.write","plugins.invoke"],"tenants":["acme","globex"]}}`))
+		s.must(t, http.StatusOK, "PUT", "/v1/plugins/endpoint-triage/grant", s.alice, []byte(`{"capabilities":["logs.read","assets.read","endpoints.read","tickets.read","tickets.write"],"tenants":["acme","globex"]}`))
+		t.Cleanup(func() {
+			s.must(t, http.StatusOK, "PUT", "/v1/plugins/endpoint-triage/grant", s.alice, []byte(`{"capabilities":["logs.read","assets.read","endpoints.read","tickets.read","tickets.write"],"tenants":["acme"]}`))
+		})
+		cfg, _ := json.Marshal(map[string]any{"config": map[string]string{"window_minutes": "120", "iocs": demodata.Story.C2IP}})
+		s.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", s.alice, cfg)
+		t.Cleanup(func() {
+			s.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", s.alice, []byte(`{"config":{"window_minutes":"120"}}`))
+		})
+		r := s.must(t, http.StatusOK, "POST", "/v1/plugins/endpoint-triage/invoke", s.alice, []byte(fmt.Sprintf(`{"tenant":"acme","host":%q,"time":%q}`, demodata.Story.PatientZeroHost, at)))
+		assertNoGlobexIn(t, "acme's triage granted both tenants", r.Body)
+		if !bytes.Contains(r.Body, []byte("ioc-match")) {
+			t.Errorf("acme's triage lost its findings: %s", r.Body)
+		}
+		gHost := demodata.Hosts(demodata.TenantGlobex)[0]
+		g := s.triage(t, fmt.Sprintf(`{"tenant":"globex","host":%q,"time":%q,"window_minutes":240}`, gHost, at))
+		if g.Tenant != "globex" || g.Counts["processes"]+g.Counts["network"] == 0 {
+			t.Errorf("globex's triage saw nothing: %v", g.Counts)
+		}
+		if strings.Contains(g.Summary, demodata.Story.PatientZeroHost) {
+			t.Errorf("globex's triage names acme's host")
 		}
 	})
 
@@ -371,4 +481,85 @@ func BenchmarkTriageBusyHost(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestSearchDocFromPlugin runs what docs/search.md shows under "From a
+// plugin" against the demo dataset (the seed lhkd demo uses): the config and
+// the input its commands send to endpoint-triage, and compares the plugin's
+// answer with the output printed there, so the page stays true.
+func TestSearchDocFromPlugin(t *testing.T) {
+	root, err := wasmtest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "search.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n## From a plugin\n")
+	if !ok {
+		t.Fatal(`docs/search.md has no "## From a plugin"`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	m := regexp.MustCompile("(?s)```sh\n(.*?)```\n```json\n(.*?)\n```").FindStringSubmatch(section)
+	if m == nil {
+		t.Fatal("no sh block followed by its json output under From a plugin")
+	}
+	cmds, want := m[1], m[2]
+	cfg := regexp.MustCompile(`-d '(\{"config".*?\})'`).FindStringSubmatch(cmds)
+	input := regexp.MustCompile(`-d '(\{"tenant".*?\})'`).FindStringSubmatch(cmds)
+	filter := regexp.MustCompile(`jq -c '(.*?)'`).FindStringSubmatch(cmds)
+	if cfg == nil || input == nil || filter == nil || filter[1] != `{sweeps, ioc: [.findings[] | select(.rule == "ioc-match") | .what]}` {
+		t.Fatalf("the commands are not the ones this test runs:\n%s", cmds)
+	}
+	var in struct{ Time time.Time }
+	if json.Unmarshal([]byte(input[1]), &in) != nil || !in.Time.Equal(storyAlertTime()) {
+		t.Errorf("the doc's time %s is not the story alert's %s", in.Time, storyAlertTime())
+	}
+
+	d := startDaemon(t, t.TempDir())
+	var buf bytes.Buffer
+	// The story is the same in every dataset of the seed; only background
+	// volume differs from lhkd demo's.
+	if _, err := demodata.Generate(demodata.Options{EventsPerDay: socEventsPerDay}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	d.must(t, http.StatusOK, "POST", "/v1/logs", d.Admin, buf.Bytes())
+	for _, a := range demodata.Assets() {
+		body, _ := json.Marshal(a)
+		d.must(t, http.StatusOK, "PUT", "/v1/assets", d.Admin, body)
+	}
+	if r := d.upload(t, d.Admin, "endpoint-triage", "plugins/endpoint-triage"); r.Status != http.StatusCreated {
+		t.Fatalf("upload = %d %s", r.Status, r.Body)
+	}
+	d.must(t, http.StatusOK, "PUT", "/v1/plugins/endpoint-triage/grant", d.Admin, []byte(`{"capabilities":["logs.read","assets.read","endpoints.read","tickets.read","tickets.write"],"tenants":["acme","globex"]}`))
+	d.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", d.Admin, []byte(cfg[1]))
+	d.must(t, http.StatusOK, "PATCH", "/v1/plugins/endpoint-triage", d.Admin, []byte(`{"timeout_ms":600000}`))
+	r := d.must(t, http.StatusOK, "POST", "/v1/plugins/endpoint-triage/invoke", d.Admin, []byte(input[1]))
+
+	var out struct {
+		Sweeps   json.RawMessage
+		Findings []struct{ Rule, What string }
+	}
+	if err := json.Unmarshal(r.Body, &out); err != nil {
+		t.Fatal(err)
+	}
+	got := struct {
+		Sweeps json.RawMessage `json:"sweeps"`
+		IOC    []string        `json:"ioc"`
+	}{Sweeps: out.Sweeps, IOC: []string{}}
+	for _, f := range out.Findings {
+		if f.Rule == "ioc-match" {
+			got.IOC = append(got.IOC, f.What)
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // as jq prints it
+	enc.Encode(got)
+	var compact bytes.Buffer
+	json.Compact(&compact, b.Bytes())
+	if compact.String() != want {
+		t.Errorf("docs/search.md shows\n%s\nthe plugin answers\n%s", want, compact.String())
+	}
 }

@@ -17,17 +17,25 @@
 //
 // Work: pdk.Endpoints.Collect (process tree, network, logons, file and
 // registry changes; at most collect_limit events per section), an asset
-// lookup, one log search for logons made from the host's addresses, a
-// prevalence count per beaconing candidate and a few asset lookups to tell
-// workstations from servers, all bounded. Rules: encoded-powershell,
-// office-spawns-shell, run-key-persistence, service-persistence, beaconing,
-// lateral-logon and ioc-match (see rules.go).
+// lookup, a field search per event code for the scheduled tasks (Security
+// 4698) and WMI subscriptions (Sysmon 19–21) the collection leaves out, a
+// free-text search of the tenant for each indicator (the config's iocs and
+// the ticket's ip, domain, hash and url observables: the sweep), one field
+// search for logons made from each of the host's addresses, a prevalence
+// count per beaconing candidate and a few asset lookups to tell workstations
+// from servers, all bounded. Rules: encoded-powershell, office-spawns-shell,
+// run-key-persistence, service-persistence, scheduled-task-persistence,
+// startup-folder-persistence, wmi-persistence, beaconing, lateral-logon,
+// ioc-match and indicator-elsewhere (see rules.go, persistence.go,
+// sweep.go).
 //
 // Output: {"tenant","host","from","to","ticket","asset","findings":[{"severity",
-// "rule","what","evidence","observables"}],"counts","truncated","notes",
-// "summary"}. With a ticket, the Markdown summary is added as a comment and
-// the findings' observables (C2 IPs and domains, hashes, matched indicators)
-// are added to the ticket.
+// "rule","what","evidence","observables"}],"sweeps":[{"indicator","type",
+// "source","query","events","truncated","hosts":[{"host","events"}]}],
+// "counts","truncated","notes","summary"}; every list is [] when empty, never
+// null. With a ticket, the Markdown summary is added as a comment and the
+// findings' observables (C2 IPs and domains, hashes, matched indicators) are
+// added to the ticket.
 //
 // Capabilities: endpoints.read, assets.read, logs.read, and tickets.read and
 // tickets.write for the ticket form.

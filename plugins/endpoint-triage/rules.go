@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -469,8 +470,9 @@ func iocMatches(value, ioc, kind string) bool {
 }
 
 // iocFindings flags every event and process holding an indicator of the
-// config key iocs: one high finding per indicator seen.
-func iocFindings(iocs []string, c *pdk.Collection, procs []*proc) []Finding {
+// config key iocs: one high finding per indicator seen. extra are more
+// events of the host (the sweep's) to look in besides the collection.
+func iocFindings(iocs []string, c *pdk.Collection, procs []*proc, extra []pdk.Event) []Finding {
 	var fs []Finding
 	for _, ioc := range iocs {
 		if ioc == "" {
@@ -485,15 +487,25 @@ func iocFindings(iocs []string, c *pdk.Collection, procs []*proc) []Finding {
 				ev = append(ev, s)
 			}
 		}
+		seen := map[string]bool{} // event ids counted, so an event counts once
 		for _, p := range procs {
 			if iocMatches(p.CommandLine, ioc, kind) || iocMatches(p.Executable, ioc, kind) {
+				seen[p.EventID] = true
 				add(procEvidence(p))
 			}
 		}
-		for _, sec := range [][]pdk.Event{c.Network, c.Logons, c.Files, c.Registry} {
+		for _, sec := range [][]pdk.Event{c.Network, c.Logons, c.Files, c.Registry, extra} {
 			for _, e := range sec {
+				if id := e.ID(); id != "" && seen[id] {
+					continue
+				}
 				if k := eventHolds(e, ioc, kind); k != "" {
-					add(eventEvidence(e, k+" = "+clip(str(e, k), 200)))
+					seen[e.ID()] = true
+					detail := k + " = " + clip(str(e, k), 200)
+					if where := str(e, "process.executable", "process.name", "file.path"); where != "" && where != str(e, k) {
+						detail += " (" + where + ")"
+					}
+					add(eventEvidence(e, detail))
 				}
 			}
 		}
@@ -511,8 +523,9 @@ func iocFindings(iocs []string, c *pdk.Collection, procs []*proc) []Finding {
 	return fs
 }
 
-// eventHolds returns the first field of e (in name order) holding the
-// indicator, or "".
+// eventHolds returns the first field of e holding the indicator, or "":
+// ECS fields (dotted names) first, then the original ones, each in name
+// order.
 func eventHolds(e pdk.Event, ioc, kind string) string {
 	keys := make([]string, 0, len(e))
 	for k := range e {
@@ -520,7 +533,15 @@ func eventHolds(e pdk.Event, ioc, kind string) string {
 			keys = append(keys, k)
 		}
 	}
-	slices.Sort(keys)
+	slices.SortFunc(keys, func(a, b string) int {
+		ecs := func(k string) int {
+			if strings.Contains(k, ".") {
+				return 0
+			}
+			return 1
+		}
+		return cmp.Or(ecs(a)-ecs(b), strings.Compare(a, b))
+	})
 	for _, k := range keys {
 		for _, v := range strs(e, k) {
 			if iocMatches(v, ioc, kind) {

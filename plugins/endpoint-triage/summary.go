@@ -33,8 +33,8 @@ func Markdown(o *Output) string {
 	} else {
 		b.WriteString(" · not in the asset inventory")
 	}
-	fmt.Fprintf(&b, ".\nCollected %d processes, %d connections, %d logons (+%d made from the host elsewhere), %d file and %d registry changes",
-		o.Counts["processes"], o.Counts["network"], o.Counts["logons"], o.Counts["logons_from_host"], o.Counts["files"], o.Counts["registry"])
+	fmt.Fprintf(&b, ".\nCollected %d processes, %d connections, %d logons (+%d made from the host elsewhere), %d file and %d registry changes, %d scheduled-task and WMI events",
+		o.Counts["processes"], o.Counts["network"], o.Counts["logons"], o.Counts["logons_from_host"], o.Counts["files"], o.Counts["registry"], o.Counts["persistence"])
 	if o.Truncated {
 		b.WriteString(" (some sections cut at the collection limit)")
 	}
@@ -67,12 +67,33 @@ func Markdown(o *Output) string {
 			}
 		}
 	}
+	if len(o.Sweeps) > 0 {
+		b.WriteString("\n### Indicator sweep\n\nEach indicator searched for as free text in the tenant's logs over the window:\n\n")
+		for _, sw := range o.Sweeps {
+			var hosts []string
+			for _, h := range sw.Hosts {
+				hosts = append(hosts, fmt.Sprintf("%s (%d)", h.Host, h.Events))
+			}
+			seen := "not seen"
+			if sw.Events > 0 {
+				seen = fmt.Sprintf("%d events on %s", sw.Events, strings.Join(hosts, ", "))
+				if sw.Truncated {
+					seen = "at least " + seen
+				}
+			}
+			from := "config iocs"
+			if sw.Source == SourceTicket {
+				from = "the ticket"
+			}
+			fmt.Fprintf(&b, "- %s (%s, from %s): %s\n", code(sw.Indicator), sw.Type, from, seen)
+		}
+	}
 	if len(o.Notes) > 0 {
 		b.WriteString("\n### Notes\n\n")
 		for _, n := range o.Notes {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
-	b.WriteString("\n_Rules: encoded-powershell, office-spawns-shell, run-key-persistence, service-persistence, beaconing, lateral-logon, ioc-match (endpoint-triage)._\n")
+	b.WriteString("\n_Rules: encoded-powershell, office-spawns-shell, run-key-persistence, service-persistence, scheduled-task-persistence, startup-folder-persistence, wmi-persistence, beaconing, lateral-logon, ioc-match, indicator-elsewhere (endpoint-triage)._\n")
 	return b.String()
 }

@@ -29,6 +29,10 @@ func (pdkSystems) Collect(req pdk.CollectRequest) (*pdk.Collection, error) {
 	return pdk.Endpoints.Collect(req)
 }
 
+func (pdkSystems) Search(req pdk.SearchRequest) (*pdk.SearchResult, error) {
+	return pdk.Logs.Search(req)
+}
+
 func (pdkSystems) SearchFields(req pdk.FieldSearchRequest) (*pdk.SearchResult, error) {
 	return pdk.Logs.SearchFields(req)
 }

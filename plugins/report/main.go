@@ -11,15 +11,19 @@
 // Each report holds: event counts by day (a timeline) and by dataset, the
 // detections of the period (failed logons, encoded PowerShell, processes
 // started by Office applications, credential-dumping tools, cleared audit
-// logs, new services, Run keys) with the hosts they were seen on, the top
-// hosts, users and destinations, the tickets opened in the period by status
-// and severity, and the hits of the tenant's analysis filters. Events by day
-// is an inline SVG chart (a data:image/svg+xml image, which the report
-// renderer keeps); tables carry Unicode bars.
+// logs, new services, Run keys) with the hosts they were seen on, the events
+// the tenant's analysis filters cover counted apart and never highlighted,
+// the top hosts, users and destinations, the alerts the SIEM sent (as
+// alert-intake records them on tickets: first deliveries and repeats, by
+// severity and day), the tickets opened in the period by status and
+// severity, and the hits of the tenant's analysis filters. Four charts are
+// inline SVG (data:image/svg+xml images, which the report renderer keeps):
+// events by day, top hosts, alerts by severity, and alerts and tickets by
+// day; tables carry Unicode bars.
 //
-// Capabilities: logs.read and reports.write; tickets.read and filters.read
-// add their sections (without them the report says the section was not
-// granted).
+// Capabilities: logs.read and reports.write; tickets.read (tickets and
+// alerts) and filters.read add their sections (without them the report says
+// the section was not granted).
 //
 // Output: JSON {"reports": [{"tenant", "id", "title"}], "errors": [{"tenant",
 // "error"}], "summary": "<markdown>"}.

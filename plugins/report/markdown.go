@@ -140,18 +140,62 @@ func Markdown(st *Stats, loc *time.Location) string {
 	topTable(&b, "dataset", st.Datasets, st.Total)
 
 	w("\n## Detections\n\n")
-	w("| detection | events | hosts with the most |\n| --- | ---: | --- |\n")
+	w("Events covered by the tenant's active analysis filters (known benign noise) are counted apart and not highlighted.\n\n")
+	w("| detection | severity | events | covered by filters | hosts with the most |\n| --- | --- | ---: | ---: | --- |\n")
 	for _, d := range st.Detections {
 		var hosts []string
 		for _, h := range d.Hosts {
 			hosts = append(hosts, code(h.Value)+" ("+thousands(h.Count)+")")
 		}
-		w("| %s | %s | %s |\n", d.Name, thousands(d.Count), strings.Join(hosts, ", "))
+		w("| %s | %s | %s | %s | %s |\n", d.Name, d.Severity, thousands(d.Count), thousands(d.Suppressed), strings.Join(hosts, ", "))
 	}
 
 	for _, t := range st.Tops {
 		w("\n## Top %s\n\n", t.Title)
+		if t.Field == "host.name" && t.Result != nil && len(t.Result.Buckets) > 0 {
+			var names []string
+			var counts []int64
+			for _, x := range t.Result.Buckets {
+				names = append(names, x.Value)
+				counts = append(counts, x.Count)
+			}
+			w("%s\n\n", svgHBarChart("Top hosts by events", names, counts, nil))
+		}
 		topTable(&b, t.Field, t.Result, st.Total)
+	}
+
+	w("\n## Alerts received in the period\n\n")
+	if st.Alerts == nil {
+		w("Not available (see Notes).\n")
+	} else {
+		al := st.Alerts
+		more := ""
+		if al.Truncated {
+			more = " (at least; only the first " + thousands(maxTickets) + " tickets were read)"
+		}
+		w("Alerts are what the SIEM sent: alert-intake opens a ticket for the first delivery of an alert and comments on it for each repeat.\n\n")
+		w("**%s alerts**%s: %s opened a ticket, %s repeated an alert already tracked.\n\n", thousands(int64(al.Total)), more, thousands(int64(al.Opened)), thousands(int64(al.Repeats)))
+		if al.Total > 0 {
+			var names []string
+			var counts []int64
+			var colors []string
+			for _, sev := range severities {
+				if n := al.BySeverity[sev]; n > 0 {
+					names, counts, colors = append(names, sev), append(counts, int64(n)), append(colors, severityColors[sev])
+				}
+			}
+			w("%s\n\n", svgHBarChart("Alerts by severity", names, counts, colors))
+			countTable(&b, "severity", "alerts", al.BySeverity, severities)
+			b.WriteString("\n")
+		}
+	}
+	if st.Alerts != nil && st.Tickets != nil {
+		var days []string
+		for _, d := range st.Timeline {
+			days = append(days, d.From.In(loc).Format("Mon 01-02"))
+		}
+		w("%s\n", svgGroupedChart("Alerts and tickets opened by day", days, []Series{
+			{Name: "alerts", Color: chartRed, Values: st.Alerts.ByDay}, {Name: "tickets", Color: chartBlue, Values: st.Tickets.ByDay}}))
 	}
 
 	w("\n## Tickets opened in the period\n\n")
@@ -165,9 +209,9 @@ func Markdown(st *Stats, loc *time.Location) string {
 		}
 		w("%s tickets opened%s.\n\n", thousands(int64(tk.Total)), more)
 		if tk.Total > 0 {
-			countTable(&b, "status", tk.ByStatus, []string{pdk.TicketOpen, pdk.TicketInProgress, pdk.TicketResolved, pdk.TicketClosed})
+			countTable(&b, "status", "tickets", tk.ByStatus, []string{pdk.TicketOpen, pdk.TicketInProgress, pdk.TicketResolved, pdk.TicketClosed})
 			b.WriteString("\n")
-			countTable(&b, "severity", tk.BySeverity, []string{pdk.SeverityCritical, pdk.SeverityHigh, pdk.SeverityMedium, pdk.SeverityLow})
+			countTable(&b, "severity", "tickets", tk.BySeverity, severities)
 		}
 		if len(tk.Notable) > 0 {
 			w("\nHigh and critical tickets:\n\n")
@@ -215,6 +259,7 @@ func Markdown(st *Stats, loc *time.Location) string {
 		w("- %s\n", n)
 	}
 	w("- Charts are inline SVG images and Unicode bars in the tables; counts come from the tenant's logs, tickets and filters through lhk (%d queries).\n", st.Calls)
+	w("- Alerts are counted from the tickets alert-intake keeps: its tickets opened in the period, and its comments on a repeated alert in the period on tickets opened up to %d days before.\n", int(repeatLookback.Hours()/24))
 	return b.String()
 }
 
@@ -234,9 +279,12 @@ func topTable(b *strings.Builder, field string, r *pdk.TopResult, total int64) {
 	}
 }
 
-// countTable writes counts by key, the known keys first in order, then any
-// other key alphabetically.
-func countTable(b *strings.Builder, name string, m map[string]int, order []string) {
+// severities are the ticket severities, most severe first.
+var severities = []string{pdk.SeverityCritical, pdk.SeverityHigh, pdk.SeverityMedium, pdk.SeverityLow}
+
+// countTable writes counts (of what, e.g. "tickets") by key, the known keys
+// first in order, then any other key alphabetically.
+func countTable(b *strings.Builder, name, what string, m map[string]int, order []string) {
 	keys := slices.Clone(order)
 	var rest []string
 	for k := range m {
@@ -250,12 +298,12 @@ func countTable(b *strings.Builder, name string, m map[string]int, order []strin
 	for _, k := range keys {
 		peak = max(peak, int64(m[k]))
 	}
-	fmt.Fprintf(b, "| %s | tickets | |\n| --- | ---: | --- |\n", name)
+	fmt.Fprintf(b, "| %s | %s | |\n| --- | ---: | --- |\n", name, what)
 	for _, k := range keys {
 		if m[k] == 0 {
 			continue
 		}
-		label := k
+		label := text(k)
 		if label == "" {
 			label = "(none)"
 		}
@@ -264,11 +312,21 @@ func countTable(b *strings.Builder, name string, m map[string]int, order []strin
 }
 
 // Highlights are the few lines a reader should see first: detections that
-// fired, the busiest host, tickets and filter hits.
+// fired on events no analysis filter covers, most severe first, the busiest
+// host, alerts, tickets and filter hits. Detections only the filters' known
+// noise made are named on one line, after the others.
 func Highlights(st *Stats) []string {
 	var out []string
 	fired := 0
-	for _, d := range st.Detections {
+	var noise []string
+	ds := slices.Clone(st.Detections)
+	slices.SortStableFunc(ds, func(a, b Detection) int {
+		return slices.Index(severities, a.Severity) - slices.Index(severities, b.Severity)
+	})
+	for _, d := range ds {
+		if d.Count == 0 && d.Suppressed > 0 {
+			noise = append(noise, fmt.Sprintf("%s (%s events)", d.Name, thousands(d.Suppressed)))
+		}
 		if d.Count == 0 {
 			continue
 		}
@@ -286,11 +344,18 @@ func Highlights(st *Stats) []string {
 	if fired == 0 {
 		out = append(out, "No detection fired in the period.")
 	}
+	if len(noise) > 0 {
+		out = append(out, "Only known noise covered by analysis filters: "+strings.Join(noise, ", ")+".")
+	}
 	for _, t := range st.Tops {
 		if t.Field == "host.name" && t.Result != nil && len(t.Result.Buckets) > 0 {
 			h := t.Result.Buckets[0]
 			out = append(out, fmt.Sprintf("Busiest host: %s with %s events (%s).", code(h.Value), thousands(h.Count), percent(h.Count, st.Total)))
 		}
+	}
+	if al := st.Alerts; al != nil {
+		hc := al.BySeverity[pdk.SeverityHigh] + al.BySeverity[pdk.SeverityCritical]
+		out = append(out, fmt.Sprintf("%d alerts received from the SIEM (%d new, %d repeats), %d of them high or critical.", al.Total, al.Opened, al.Repeats, hc))
 	}
 	if st.Tickets != nil {
 		hc := st.Tickets.BySeverity[pdk.SeverityHigh] + st.Tickets.BySeverity[pdk.SeverityCritical]
@@ -319,8 +384,11 @@ func Summary(st *Stats, id, title string) string {
 		det = "detections: " + strings.Join(fired, ", ")
 	}
 	tickets := ""
+	if st.Alerts != nil {
+		tickets = fmt.Sprintf(", %d alerts", st.Alerts.Total)
+	}
 	if st.Tickets != nil {
-		tickets = fmt.Sprintf(", %d tickets opened", st.Tickets.Total)
+		tickets += fmt.Sprintf(", %d tickets opened", st.Tickets.Total)
 	}
 	return fmt.Sprintf("- **%s** (%s): %s events, %s%s.", text(title), code(id), thousands(st.Total), det, tickets)
 }

@@ -214,6 +214,7 @@ func TestFormatting(t *testing.T) {
 // store (conditions AND-ed; eq exact, contains case-insensitive, exists).
 type fakeLibrary struct {
 	tenant      string
+	suppress    [][]pdk.Condition // the active filters' conditions, for ApplyFilters
 	events      []pdk.Event
 	tickets     []*pdk.Ticket
 	filters     []pdk.FilterStat
@@ -224,12 +225,28 @@ type fakeLibrary struct {
 }
 
 func (f *fakeLibrary) match(tenant string, from, to time.Time, cs []pdk.Condition, query string) []pdk.Event {
+	return f.matchFiltered(tenant, from, to, cs, query, false)
+}
+
+func (f *fakeLibrary) matchFiltered(tenant string, from, to time.Time, cs []pdk.Condition, query string, applyFilters bool) []pdk.Event {
 	var out []pdk.Event
 	for _, e := range f.events {
+		if applyFilters && slices.ContainsFunc(f.suppress, func(fc []pdk.Condition) bool { return f.matches(e, fc, "") }) {
+			continue
+		}
 		ts := e.Time()
 		if tenant != f.tenant || ts.Before(from) || !ts.Before(to) {
 			continue
 		}
+		if f.matches(e, cs, query) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (f *fakeLibrary) matches(e pdk.Event, cs []pdk.Condition, query string) bool {
+	{
 		ok := true
 		text := strings.ToLower(fmt.Sprint(map[string]any(e)))
 		for _, w := range strings.Fields(strings.ToLower(query)) {
@@ -249,18 +266,15 @@ func (f *fakeLibrary) match(tenant string, from, to time.Time, cs []pdk.Conditio
 				panic("fake: op " + c.Op)
 			}
 		}
-		if ok {
-			out = append(out, e)
-		}
+		return ok
 	}
-	return out
 }
 
 func (f *fakeLibrary) Top(r pdk.TopRequest) (*pdk.TopResult, error) {
 	f.calls++
 	counts := map[string]int64{}
 	res := &pdk.TopResult{Field: r.Field, Buckets: []pdk.Bucket{}}
-	for _, e := range f.match(r.Tenant, r.From, r.To, r.Fields, r.Query) {
+	for _, e := range f.matchFiltered(r.Tenant, r.From, r.To, r.Fields, r.Query, r.ApplyFilters) {
 		if v, ok := e[r.Field]; ok {
 			counts[fmt.Sprint(v)]++
 			res.Total++
@@ -295,7 +309,11 @@ func (f *fakeLibrary) SearchTickets(q pdk.TicketQuery) (*pdk.TicketList, error) 
 	}
 	var in []*pdk.Ticket
 	for _, t := range f.tickets {
-		if t.Tenant == q.Tenant && !t.CreatedAt.Before(*q.From) && t.CreatedAt.Before(*q.To) {
+		text := strings.ToLower(t.Title + "\n" + t.Description)
+		for _, c := range t.Comments {
+			text += "\n" + strings.ToLower(c.Body)
+		}
+		if t.Tenant == q.Tenant && !t.CreatedAt.Before(*q.From) && t.CreatedAt.Before(*q.To) && strings.Contains(text, q.Text) {
 			in = append(in, t)
 		}
 	}
@@ -341,13 +359,30 @@ func demoWeek(t *testing.T) (*fakeLibrary, Period) {
 		// Outside the period: must not count.
 		pdk.Event{"@timestamp": at(7, 1), "event.dataset": "proxy", "host.name": "ACME-WS-099"},
 	)
+	again := func(at time.Time) pdk.Comment {
+		return pdk.Comment{Author: "alert-intake", Body: "The SIEM raised this alert again (Suspicious logon on ACME-DC-01) at " + at.Format(time.RFC3339) + ".", At: at}
+	}
 	f.tickets = []*pdk.Ticket{
+		// An alert of the period, delivered three times (once more after it).
+		{ID: "T-3", Tenant: "acme", Title: "Office application spawned encoded PowerShell on ACME-WS-017", Status: "open", Severity: "high",
+			Description: "SIEM alert `SIEM-1`: Office application spawned encoded PowerShell on ACME-WS-017\n", ExternalKey: "SIEM-1",
+			CreatedAt: p.From.Add(99 * time.Hour), Comments: []pdk.Comment{
+				{Author: "endpoint-triage", Body: "## Endpoint triage", At: p.From.Add(99 * time.Hour)},
+				again(p.From.Add(101 * time.Hour)), again(p.From.Add(102 * time.Hour)), again(p.To.Add(time.Hour))}},
 		{ID: "T-1", Tenant: "acme", Title: "Encoded PowerShell on ACME-WS-017", Status: "open", Severity: "high", CreatedAt: p.From.Add(100 * time.Hour)},
 		{ID: "T-2", Tenant: "acme", Title: "Backup failures", Status: "resolved", Severity: "low", CreatedAt: p.From.Add(10 * time.Hour)},
 		{ID: "T-0", Tenant: "acme", Title: "Last week's", Status: "closed", Severity: "critical", CreatedAt: p.From.Add(-time.Hour)},
+		// An alert of the week before, repeated on Tuesday and the week before.
+		{ID: "T-9", Tenant: "acme", Title: "Suspicious logon on ACME-DC-01", Status: "in_progress", Severity: "medium",
+			Description: "SIEM alert: Suspicious logon on ACME-DC-01\n", CreatedAt: p.From.AddDate(0, 0, -3),
+			Comments: []pdk.Comment{again(p.From.AddDate(0, 0, -2)), again(p.From.Add(30 * time.Hour))}},
+		// Another tenant's alert.
+		{ID: "T-8", Tenant: "globex", Title: "GLOBEX alert", Severity: "critical", Description: "SIEM alert: GLOBEX", CreatedAt: p.From.Add(time.Hour)},
 	}
 	last := p.From.Add(30 * time.Hour)
-	f.filters = []pdk.FilterStat{{Name: "zabbix-dns", Hits: 1200, LastHit: &last}, {Name: "old-scanner", Hits: 0}}
+	f.filters = []pdk.FilterStat{{Name: "zabbix-dns", Hits: 1200, LastHit: &last}, {Name: "backup-logons", Hits: 7, LastHit: &last}, {Name: "old-scanner", Hits: 0}}
+	// The backup account's failed logons are known noise.
+	f.suppress = [][]pdk.Condition{{pdk.Eq("event.code", "4625"), pdk.Eq("user.target.name", "svc_backup")}}
 	return f, p
 }
 
@@ -372,21 +407,38 @@ func TestGather(t *testing.T) {
 	for _, d := range st.Detections {
 		det[d.Name] = d
 	}
-	for name, want := range map[string]int64{"Failed logons (4625)": 7, "Encoded PowerShell": 1, "Process started by an Office application": 1, "Credential-dumping tools": 0} {
+	for name, want := range map[string]int64{"Failed logons (4625)": 0, "Encoded PowerShell": 1, "Process started by an Office application": 1, "Credential-dumping tools": 0} {
 		if det[name].Count != want {
 			t.Errorf("detection %q = %d, want %d", name, det[name].Count, want)
 		}
 	}
+	// The backup account's failed logons are covered by a filter: counted
+	// apart, not a detection.
+	if d := det["Failed logons (4625)"]; d.Suppressed != 7 || len(d.Hosts) != 0 {
+		t.Errorf("failed logons = %+v, want 7 covered by filters and no hosts", d)
+	}
 	if h := det["Encoded PowerShell"].Hosts; len(h) != 1 || h[0].Value != "ACME-WS-017" {
 		t.Errorf("encoded PowerShell hosts = %v", h)
 	}
-	if st.Tickets.Total != 2 || st.Tickets.ByStatus["open"] != 1 || st.Tickets.BySeverity["low"] != 1 || len(st.Tickets.Notable) != 1 {
+	// T-1, T-2, T-3 opened in the period; T-3 is an alert delivered three
+	// times in it, T-9 an older alert repeated once in it.
+	if st.Tickets.Total != 3 || st.Tickets.ByStatus["open"] != 2 || st.Tickets.BySeverity["low"] != 1 || len(st.Tickets.Notable) != 2 {
 		t.Errorf("tickets = %+v", st.Tickets)
+	}
+	al := st.Alerts
+	if al == nil || al.Total != 4 || al.Opened != 1 || al.Repeats != 3 || al.BySeverity["high"] != 3 || al.BySeverity["medium"] != 1 || al.Truncated {
+		t.Fatalf("alerts = %+v", al)
+	}
+	if want := []int64{0, 1, 0, 0, 3, 0, 0}; !slices.Equal(al.ByDay, want) {
+		t.Errorf("alerts by day = %v, want %v", al.ByDay, want)
+	}
+	if want := []int64{1, 0, 0, 0, 2, 0, 0}; !slices.Equal(st.Tickets.ByDay, want) {
+		t.Errorf("tickets by day = %v, want %v", st.Tickets.ByDay, want)
 	}
 	if st.Calls != f.calls {
 		t.Errorf("calls counted %d, made %d", st.Calls, f.calls)
 	}
-	if st.Calls > 40 {
+	if st.Calls > 60 {
 		t.Errorf("%d calls for one report; keep it bounded", st.Calls)
 	}
 
@@ -394,27 +446,67 @@ func TestGather(t *testing.T) {
 	for _, want := range []string{
 		"# Weekly security report: acme, 2026-11-16 – 2026-11-22",
 		"**Encoded PowerShell**: 1 events on `ACME-WS-017`",
+		"Only known noise covered by analysis filters: Failed logons (4625) (7 events).",
+		"| Failed logons (4625) | low | 0 | 7 |",
+		"4 alerts received from the SIEM (1 new, 3 repeats), 3 of them high or critical.",
+		"**4 alerts**: 1 opened a ticket, 3 repeated an alert already tracked.",
+		"| severity | alerts | |",
+		"| high | 3 |",
 		"| `203.0.113.66` | 1 |",
 		"| `cdn-update.example-c2.net` | 1 |",
 		"| Sat 2026-11-21 | 71 |",
 		"| `zabbix-dns` | 1,200 |",
 		"| `old-scanner` | 0 | never in the period |",
 		"`T-1` Encoded PowerShell on ACME-WS-017 (high, open",
-		"| open | 1 |",
+		"| open | 2 |",
 		"Unicode bars",
 		"![Events by day](data:image/svg+xml;base64,",
+		"![Top hosts by events](data:image/svg+xml;base64,",
+		"![Alerts by severity](data:image/svg+xml;base64,",
+		"![Alerts and tickets opened by day](data:image/svg+xml;base64,",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
 	}
-	for _, never := range []string{"ACME-WS-099", "Last week's", "<svg"} {
+	for _, never := range []string{"ACME-WS-099", "Last week's", "<svg", "GLOBEX", "**Failed logons"} {
 		if strings.Contains(md, never) {
 			t.Errorf("report contains %q", never)
 		}
 	}
-	if s := Summary(st, "R-1", Title(st, time.UTC)); !strings.Contains(s, "359 events") || !strings.Contains(s, "Encoded PowerShell 1") {
+	// The highlights name the attack first, not the noise.
+	if hs := Highlights(st); !strings.HasPrefix(hs[0], "**Encoded PowerShell**") {
+		t.Errorf("first highlight = %q", hs[0])
+	}
+	if s := Summary(st, "R-1", Title(st, time.UTC)); !strings.Contains(s, "359 events") || !strings.Contains(s, "Encoded PowerShell 1") || !strings.Contains(s, "4 alerts") {
 		t.Errorf("summary = %q", s)
+	}
+}
+
+func TestGatherWithoutFilters(t *testing.T) {
+	// No filter matched in the period: detections are counted once, and
+	// the failed logons are a detection again.
+	f, p := demoWeek(t)
+	f.suppress, f.filters = nil, []pdk.FilterStat{{Name: "old-scanner"}}
+	st, err := Gather(f, "acme", p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := st.Detections[0]; d.Name != "Failed logons (4625)" || d.Count != 7 || d.Suppressed != 0 {
+		t.Errorf("failed logons = %+v", d)
+	}
+	// A detection again, after the more severe ones.
+	if hs := Highlights(st); !strings.HasPrefix(hs[2], "**Failed logons (4625)**: 7 events on `ACME-FS-01`") {
+		t.Errorf("highlights = %q", hs)
+	}
+	withFilters, _ := demoWeek(t)
+	st2, _ := Gather(withFilters, "acme", p, Options{})
+	var alts int
+	for _, r := range Rules {
+		alts += len(r.Alternatives)
+	}
+	if st2.Calls-st.Calls != alts {
+		t.Errorf("calls without filters %d, with %d: want %d more with", st.Calls, st2.Calls, alts)
 	}
 }
 
@@ -426,7 +518,7 @@ func TestGatherDegrades(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Tickets != nil || st.Filters != nil || len(st.Notes) != 2 {
+	if st.Tickets != nil || st.Alerts != nil || st.Filters != nil || len(st.Notes) != 2 {
 		t.Fatalf("tickets %v filters %v notes %v", st.Tickets, st.Filters, st.Notes)
 	}
 	md := Markdown(st, time.UTC)
@@ -447,17 +539,18 @@ func TestGatherTicketPages(t *testing.T) {
 		f.tickets = append(f.tickets, &pdk.Ticket{ID: fmt.Sprint("T-", i), Tenant: "acme", Status: "open", Severity: []string{"low", "high"}[i%2], CreatedAt: p.From.Add(time.Duration(i) * time.Minute)})
 	}
 	calls := 0
-	ts, err := gatherTickets(f, "acme", p, &calls)
+	ts, _, err := gatherTickets(f, "acme", p, nil, &calls)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ts.Total != 1234 || ts.BySeverity["high"] != 617 || ts.Truncated || calls != 3 || len(ts.Notable) != maxNotable {
+	// Three pages of the period, one of older tickets with repeated alerts.
+	if ts.Total != 1234 || ts.BySeverity["high"] != 617 || ts.Truncated || calls != 4 || len(ts.Notable) != maxNotable {
 		t.Errorf("tickets = %d (high %d, truncated %v) in %d calls, notable %d", ts.Total, ts.BySeverity["high"], ts.Truncated, calls, len(ts.Notable))
 	}
 	for i := range maxTickets {
 		f.tickets = append(f.tickets, &pdk.Ticket{Tenant: "acme", CreatedAt: p.From.Add(time.Duration(i) * time.Second)})
 	}
-	if ts, _ := gatherTickets(f, "acme", p, &calls); ts.Total != maxTickets || !ts.Truncated {
+	if ts, as, _ := gatherTickets(f, "acme", p, nil, &calls); ts.Total != maxTickets || !ts.Truncated || !as.Truncated {
 		t.Errorf("over the cap: total %d, truncated %v", ts.Total, ts.Truncated)
 	}
 }
@@ -486,6 +579,44 @@ func TestSVGBarChart(t *testing.T) {
 		}
 	}
 	if n := strings.Count(string(svg), "<rect"); n != 2 {
+		t.Errorf("%d bars, want 2", n)
+	}
+}
+
+func decodeSVG(t *testing.T, md, title string) string {
+	t.Helper()
+	b64, ok := strings.CutPrefix(md, "!["+title+"](data:image/svg+xml;base64,")
+	if !ok || !strings.HasSuffix(b64, ")") {
+		t.Fatalf("not an inline SVG image: %.80s", md)
+	}
+	svg, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(b64, ")"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(svg)
+}
+
+func TestSVGGroupedAndHBarCharts(t *testing.T) {
+	svg := decodeSVG(t, svgGroupedChart("Alerts and tickets", []string{"Mon", "Tue"}, []Series{
+		{Name: "alerts <x>", Color: chartRed, Values: []int64{3, 0}}, {Name: "tickets", Color: chartBlue, Values: []int64{1, 2}}}), "Alerts and tickets")
+	if n := strings.Count(svg, "<rect"); n != 6 { // 4 bars and 2 legend keys
+		t.Errorf("%d rects, want 6: %s", n, svg)
+	}
+	for _, want := range []string{"alerts &lt;x&gt;", ">tickets<", chartRed, chartBlue} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("grouped chart lacks %q: %s", want, svg)
+		}
+	}
+	svg = decodeSVG(t, svgHBarChart("Top hosts", []string{`<script>alert("x")</script>`, "WS-02"}, []int64{1500, 20}, []string{"", `"red" onload="x"`}), "Top hosts")
+	for _, want := range []string{"&lt;script&gt;", "1,500", "&#34;red&#34; onload=&#34;x&#34;"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("bar chart lacks %q: %s", want, svg)
+		}
+	}
+	if strings.Contains(svg, "<script") || strings.Contains(svg, `onload="`) {
+		t.Errorf("markup from the data got through: %s", svg)
+	}
+	if n := strings.Count(svg, "<rect"); n != 2 {
 		t.Errorf("%d bars, want 2", n)
 	}
 }
