@@ -52,7 +52,8 @@ type library struct {
 	from, to      string
 }
 
-func newLibrary(t *testing.T) *library {
+// newLibrary starts the daemon with extra flags added to serve's.
+func newLibrary(t *testing.T, extra ...string) *library {
 	t.Helper()
 	notes := make(chan map[string]any, 16)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +62,7 @@ func newLibrary(t *testing.T) *library {
 		notes <- m
 	}))
 	t.Cleanup(recv.Close)
-	d := startDaemon(t, t.TempDir(), "--notify", "soc="+recv.URL)
+	d := startDaemon(t, t.TempDir(), append([]string{"--notify", "soc=" + recv.URL}, extra...)...)
 	l := &library{testDaemon: d, notes: notes, from: "2020-01-01T00:00:00Z", to: "2020-12-31T00:00:00Z"}
 	l.alice = d.user(t, "alice", "analyst")
 	l.victor = d.user(t, "victor", "viewer")
