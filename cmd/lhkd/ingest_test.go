@@ -91,3 +91,40 @@ func TestIngestCommandErrors(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// TestFiltersStatsRange: filters_stats refuses a missing, reversed or
+// over-long time range on every backend, with no filters and with one.
+func TestFiltersStatsRange(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		db   func(t *testing.T) string
+	}{
+		{"SQLite", func(*testing.T) string { return "" }},
+		{"PostgreSQL", func(t *testing.T) string { return pgdb.TestURL(t, "") }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("LHK_DB", c.db(t))
+			d := startDaemon(t, t.TempDir())
+			for _, withFilter := range []bool{false, true} {
+				if withFilter {
+					d.must(t, http.StatusOK, "POST", "/v1/filters/upsert", d.Admin, []byte(`{"tenant":"acme","name":"dns","reason":"r","conditions":[{"field":"event.code","op":"eq","value":"22"}]}`))
+				}
+				for name, body := range map[string]string{
+					"no range":  `{"tenant":"acme"}`,
+					"no to":     `{"tenant":"acme","from":"2020-09-01T00:00:00Z"}`,
+					"reversed":  `{"tenant":"acme","from":"2020-10-01T00:00:00Z","to":"2020-09-01T00:00:00Z"}`,
+					"100 years": `{"tenant":"acme","from":"1970-01-01T00:00:00Z","to":"2070-01-01T00:00:00Z"}`,
+				} {
+					r := d.must(t, http.StatusBadRequest, "POST", "/v1/filters/stats", d.Admin, []byte(body))
+					if code := r.JSON(t)["error"].(map[string]any)["code"]; code != "invalid" {
+						t.Errorf("%s (filter %v): %s", name, withFilter, r.Body)
+					}
+				}
+				st := d.must(t, http.StatusOK, "POST", "/v1/filters/stats", d.Admin, []byte(`{"tenant":"acme","from":"2020-09-01T00:00:00Z","to":"2020-10-01T00:00:00Z"}`)).JSON(t)
+				if n := len(st["stats"].([]any)); n != map[bool]int{false: 0, true: 1}[withFilter] {
+					t.Errorf("a valid range (filter %v): %v", withFilter, st)
+				}
+			}
+		})
+	}
+}
