@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/logquery"
 )
 
 // exclusions returns the conditions of the tenant's active filters when asked.
@@ -153,6 +154,11 @@ func filterOps(s Systems) []Op {
 			func(ctx context.Context, _ *lhk.HostCall, r *FiltersStatsRequest) (any, error) {
 				if s.Filters == nil || s.Logs == nil {
 					return nil, unavailable("filters")
+				}
+				// The range is checked here, not only by each count: with
+				// no filters there is no count to refuse it.
+				if err := logquery.CheckRange(r.From, r.To); err != nil {
+					return nil, err
 				}
 				fs, err := s.Filters.Filters(ctx, r.Tenant, true)
 				if err != nil {

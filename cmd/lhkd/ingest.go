@@ -12,19 +12,24 @@ import (
 	"strings"
 
 	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/internal/pgdb"
+	"github.com/lhk-soc/lhk/systems/logpg"
 	"github.com/lhk-soc/lhk/systems/logsqlite"
 )
 
 // ingestFiles is `lhkd ingest`: it reads NDJSON files (or the NDJSON files in
-// .zip archives, or - for standard input) straight into the logs store of a
-// data directory. A running lhkd on the same directory sees the events at once.
+// .zip archives, or - for standard input) straight into the logs store that
+// `lhkd serve` with the same --data and --db uses: PostgreSQL when --db is a
+// postgres:// URL, else logs.db in the data directory. A running lhkd on the
+// same store sees the events at once.
 func ingestFiles(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("lhkd ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", envOr("LHK_DATA", "./lhk-data"), "data directory (env LHK_DATA)")
+	db := fs.String("db", os.Getenv("LHK_DB"), "database URL; empty means SQLite in the data directory (env LHK_DB)")
 	tenant := fs.String("tenant", "", "tenant of events that name none")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lhkd ingest [--data DIR] [--tenant NAME] FILE.ndjson|FILE.zip|- ...")
+		fmt.Fprintln(stderr, "usage: lhkd ingest [--data DIR] [--db URL] [--tenant NAME] FILE.ndjson|FILE.zip|- ...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -34,10 +39,7 @@ func ingestFiles(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return fmt.Errorf("name at least one file to ingest")
 	}
-	if err := os.MkdirAll(*data, 0o700); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
-	}
-	store, err := logsqlite.Open(ctx, filepath.Join(*data, "logs.db"))
+	store, err := openLogStore(ctx, *data, *db)
 	if err != nil {
 		return err
 	}
@@ -70,6 +72,30 @@ func ingestFiles(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	return json.NewEncoder(stdout).Encode(map[string]int{"accepted": total.Accepted, "rejected": total.Rejected})
+}
+
+// openLogStore opens the logs store serve picks for the same --data and --db
+// (see openStores): logpg for a postgres:// URL, logs.db in dir for nothing.
+func openLogStore(ctx context.Context, dir, db string) (logStore, error) {
+	switch {
+	case db == "" || strings.HasPrefix(db, "sqlite:"):
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		s, err := logsqlite.Open(ctx, filepath.Join(dir, "logs.db"))
+		if err != nil {
+			return nil, fmt.Errorf("open logs: %w", err)
+		}
+		return s, nil
+	case pgdb.IsURL(db):
+		s, err := logpg.Open(ctx, db)
+		if err != nil {
+			return nil, fmt.Errorf("open logs: %w", err)
+		}
+		return s, nil
+	default:
+		return nil, fmt.Errorf("--db %s: want a postgres:// URL, or nothing for SQLite in the data directory", pgdb.Redact(db))
+	}
 }
 
 func ingestFile(name string, add func(string, io.Reader) error) error {

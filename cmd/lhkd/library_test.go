@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lhk-soc/lhk"
+	"github.com/lhk-soc/lhk/host"
 )
 
 // datasetPath is the real attack telemetry shared with the project.
@@ -49,7 +52,8 @@ type library struct {
 	from, to      string
 }
 
-func newLibrary(t *testing.T) *library {
+// newLibrary starts the daemon with extra flags added to serve's.
+func newLibrary(t *testing.T, extra ...string) *library {
 	t.Helper()
 	notes := make(chan map[string]any, 16)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +62,7 @@ func newLibrary(t *testing.T) *library {
 		notes <- m
 	}))
 	t.Cleanup(recv.Close)
-	d := startDaemon(t, t.TempDir(), "--notify", "soc="+recv.URL)
+	d := startDaemon(t, t.TempDir(), append([]string{"--notify", "soc=" + recv.URL}, extra...)...)
 	l := &library{testDaemon: d, notes: notes, from: "2020-01-01T00:00:00Z", to: "2020-12-31T00:00:00Z"}
 	l.alice = d.user(t, "alice", "analyst")
 	l.victor = d.user(t, "victor", "viewer")
@@ -370,49 +374,46 @@ func TestLibraryDenied(t *testing.T) {
 	if _, code, _ := l.probe(t, "http", map[string]any{"method": "GET", "url": "http://127.0.0.1:1/"}); code != "forbidden" {
 		t.Errorf("http without the capability: %q", code)
 	}
-	// Hostile requests get invalid or a bounded answer.
+	// Hostile requests get invalid or a bounded answer. The probe's input
+	// limit is raised so the 10 MB query reaches the host function, whose
+	// own request limit must refuse it.
+	l.must(t, http.StatusOK, "PATCH", "/v1/plugins/probe", l.alice, []byte(`{"max_input_bytes":16777216}`))
 	span := map[string]any{"tenant": "acme", "from": l.from, "to": l.to}
-	for name, req := range map[string]map[string]any{
-		"huge limit":       {"query": "x", "limit": 1 << 30},
-		"10 MB query":      {"query": strings.Repeat("a ", 5<<20)},
-		"unknown operator": {"fields": []any{map[string]any{"field": "a", "op": "regex", "value": ".*"}}},
-		"100 years":        {"query": "x", "from": "1970-01-01T00:00:00Z", "to": "2070-01-01T00:00:00Z"},
-		"no range":         {"query": "x", "from": "", "to": ""},
+	for _, c := range []struct {
+		name string
+		req  map[string]any
+		want string // in the invalid message; "" means a bounded answer
+	}{
+		{"huge limit", map[string]any{"query": "x", "limit": 1 << 30}, ""},
+		{"10 MB query", map[string]any{"query": strings.Repeat("a ", 5<<20)}, fmt.Sprintf("over the limit of %d bytes", host.MaxHostRequestBytes)},
+		{"unknown operator", map[string]any{"fields": []any{map[string]any{"field": "a", "op": "regex", "value": ".*"}}}, "regex"},
+		{"100 years", map[string]any{"query": "x", "from": "1970-01-01T00:00:00Z", "to": "2070-01-01T00:00:00Z"}, "at most"},
+		{"no range", map[string]any{"query": "x", "from": nil, "to": nil}, "time range is required"},
 	} {
 		fn := "logs_search"
-		if _, ok := req["fields"]; ok {
+		if _, ok := c.req["fields"]; ok {
 			fn = "logs_search_fields"
 		}
 		full := map[string]any{}
 		for k, v := range span {
 			full[k] = v
 		}
-		for k, v := range req {
+		for k, v := range c.req {
 			full[k] = v
+			if v == nil {
+				delete(full, k)
+			}
 		}
-		if full["from"] == "" {
-			delete(full, "from")
-			delete(full, "to")
-		}
-		body, _ := json.Marshal(map[string]any{"fn": fn, "request": full})
-		r := l.do(t, "POST", "/v1/plugins/probe/invoke", l.alice, body)
-		if r.Status == http.StatusOK {
-			var out struct {
-				Data  map[string]any    `json:"data"`
-				Error map[string]string `json:"error"`
+		data, code, msg := l.probe(t, fn, full)
+		switch {
+		case c.want == "" && code != "":
+			t.Errorf("%s: %s %s, want a bounded answer", c.name, code, msg)
+		case c.want == "":
+			if n := len(data.(map[string]any)["events"].([]any)); n > lhk.MaxLogLimit {
+				t.Errorf("%s: %d events, over %d", c.name, n, lhk.MaxLogLimit)
 			}
-			json.Unmarshal(r.Body, &out)
-			if out.Error == nil && name != "huge limit" {
-				t.Errorf("%s: accepted", name)
-			}
-			if out.Error != nil && out.Error["code"] != "invalid" {
-				t.Errorf("%s: %v", name, out.Error)
-			}
-			if name == "huge limit" && out.Data != nil && len(out.Data["events"].([]any)) > 1000 {
-				t.Errorf("huge limit returned %d events", len(out.Data["events"].([]any)))
-			}
-		} else if r.Status != http.StatusRequestEntityTooLarge && r.Status != http.StatusUnprocessableEntity {
-			t.Errorf("%s: %d %s", name, r.Status, r.Body)
+		case code != "invalid" || !strings.Contains(msg, c.want):
+			t.Errorf("%s: %q %.200q, want invalid naming %q", c.name, code, msg, c.want)
 		}
 	}
 	// The daemon is still up and answering.

@@ -7,7 +7,7 @@
 //	lhkd [serve] [--listen ADDR] [--data DIR] [--db URL] [--metrics-listen ADDR]
 //	             [--drain-timeout D] [--log-format text|json] [--log-level L]
 //	lhkd demo    [--listen ADDR] [--data DIR]
-//	lhkd ingest  [--data DIR] [--tenant NAME] FILE...
+//	lhkd ingest  [--data DIR] [--db URL] [--tenant NAME] FILE...
 //	lhkd version
 //
 // Flags fall back to environment variables (LHK_LISTEN, LHK_DATA, LHK_DB,
@@ -82,7 +82,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 const usage = `usage:
   lhkd [serve] [--listen ADDR] [--data DIR] [--db URL]   run the daemon (lhkd serve -h: every flag)
   lhkd demo    [--listen ADDR] [--data DIR]              run with demo plugins and users
-  lhkd ingest  [--data DIR] [--tenant NAME] FILE...      load NDJSON (or .zip of NDJSON) events into the logs store
+  lhkd ingest  [--data DIR] [--db URL] [--tenant NAME] FILE...
+                                                         load NDJSON (or .zip of NDJSON) events into the
+                                                         logs store serve uses with the same --data and --db
   lhkd version`
 
 // config is what serve needs.

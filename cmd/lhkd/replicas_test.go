@@ -36,7 +36,7 @@ var (
 )
 
 // lhkdBinary builds lhkd once per test process.
-func lhkdBinary(t *testing.T) string {
+func lhkdBinary(t testing.TB) string {
 	t.Helper()
 	lhkdBinOnce.Do(func() {
 		root, err := wasmtest.RepoRoot()

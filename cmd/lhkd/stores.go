@@ -11,8 +11,6 @@ import (
 	"github.com/lhk-soc/lhk/internal/pgdb"
 	"github.com/lhk-soc/lhk/registry/postgres"
 	"github.com/lhk-soc/lhk/registry/sqlite"
-	"github.com/lhk-soc/lhk/systems/logpg"
-	"github.com/lhk-soc/lhk/systems/logsqlite"
 	pgsystems "github.com/lhk-soc/lhk/systems/postgres"
 	systems "github.com/lhk-soc/lhk/systems/sqlite"
 )
@@ -68,9 +66,9 @@ func (d *daemon) openSQLite(ctx context.Context, dir string) error {
 
 // openSQLiteSystems opens logs.db and systems.db in dir.
 func (d *daemon) openSQLiteSystems(ctx context.Context, dir string) error {
-	logs, err := logsqlite.Open(ctx, filepath.Join(dir, "logs.db"))
+	logs, err := openLogStore(ctx, dir, "")
 	if err != nil {
-		return fmt.Errorf("open logs: %w", err)
+		return err
 	}
 	d.logs = logs
 	state, err := systems.Open(ctx, filepath.Join(dir, "systems.db"))
@@ -91,9 +89,9 @@ func (d *daemon) openPostgres(ctx context.Context, cfg config) error {
 	d.db, d.cluster = db, db
 	d.replica = replicaName(cfg.Replica)
 	d.replicaTimeout = cmp.Or(cfg.ReplicaTimeout, defaultReplicaTimeout)
-	logs, err := logpg.Open(ctx, cfg.DB)
+	logs, err := openLogStore(ctx, cfg.Data, cfg.DB)
 	if err != nil {
-		return fmt.Errorf("open logs: %w", err)
+		return err
 	}
 	d.logs = logs
 	state, err := pgsystems.Open(ctx, cfg.DB)
