@@ -66,7 +66,7 @@ func newLibrary(t *testing.T, extra ...string) *library {
 	l := &library{testDaemon: d, notes: notes, from: "2020-01-01T00:00:00Z", to: "2020-12-31T00:00:00Z"}
 	l.alice = d.user(t, "alice", "analyst")
 	l.victor = d.user(t, "victor", "viewer")
-	d.must(t, http.StatusOK, "PATCH", "/v1/users/alice", d.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","filters.read","filters.write","tickets.read","tickets.write","assets.read","endpoints.read","endpoints.respond","reports.write","kv","notify.send","plugins.invoke"],"tenants":["acme"]}}`))
+	d.must(t, http.StatusOK, "PATCH", "/v1/users/alice", d.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","filters.read","filters.write","tickets.read","tickets.write","assets.read","endpoints.read","endpoints.respond","reports.read","reports.write","kv","notify.send","plugins.invoke"],"tenants":["acme"]}}`))
 	d.must(t, http.StatusOK, "PATCH", "/v1/users/victor", d.Admin, []byte(`{"ceiling":{"capabilities":["logs.read","tickets.write"],"tenants":["acme"]}}`))
 
 	r := d.must(t, http.StatusOK, "POST", "/v1/logs?tenant=acme", d.Admin, datasetNDJSON(t)).JSON(t)
@@ -92,7 +92,7 @@ func newLibrary(t *testing.T, extra ...string) *library {
 		}
 	}
 	d.must(t, http.StatusOK, "PATCH", "/v1/plugins/probe", l.alice, []byte(`{"max_output_bytes":33554432}`))
-	d.must(t, http.StatusOK, "PUT", "/v1/plugins/probe/grant", l.alice, []byte(`{"capabilities":["logs.read","filters.read","filters.write","tickets.read","tickets.write","assets.read","endpoints.read","endpoints.respond","reports.write","kv","notify.send","plugins.invoke"],"tenants":["acme"]}`))
+	d.must(t, http.StatusOK, "PUT", "/v1/plugins/probe/grant", l.alice, []byte(`{"capabilities":["logs.read","filters.read","filters.write","tickets.read","tickets.write","assets.read","endpoints.read","endpoints.respond","reports.read","reports.write","kv","notify.send","plugins.invoke"],"tenants":["acme"]}`))
 	return l
 }
 

@@ -125,6 +125,23 @@ var calls = map[string]func(req json.RawMessage) (any, error){
 			return pdk.Reports.Publish(r.Tenant, r.Title, r.Markdown)
 		})
 	},
+	"reports_list": func(req json.RawMessage) (any, error) {
+		return with(req, func(r struct {
+			Tenant string `json:"tenant"`
+			Limit  int    `json:"limit"`
+			Cursor string `json:"cursor"`
+		}) (*pdk.ReportList, error) {
+			return pdk.Reports.List(r.Tenant, r.Limit, r.Cursor)
+		})
+	},
+	"reports_get": func(req json.RawMessage) (any, error) {
+		return with(req, func(r struct {
+			Tenant string `json:"tenant"`
+			ID     string `json:"id"`
+		}) (*pdk.Report, error) {
+			return pdk.Reports.Get(r.Tenant, r.ID)
+		})
+	},
 	"kv_get": func(req json.RawMessage) (any, error) {
 		return with(req, func(r struct {
 			Key string `json:"key"`
