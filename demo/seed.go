@@ -55,10 +55,10 @@ func Filters(start time.Time, owner string) []lhk.Filter {
 		expired := start.AddDate(0, 0, 2).Add(18 * time.Hour)
 		out = append(out,
 			lhk.Filter{Tenant: t, Name: FilterExpired, Owner: owner, ExpiresAt: &expired,
-				Reason: "The agreed penetration test scans from " + p.scanner() + " until " + expired.Format(time.DateOnly) + "; its alerts are expected.",
+				Reason:     "The agreed penetration test scans from " + p.scanner() + " until " + expired.Format(time.DateOnly) + "; its alerts are expected.",
 				Conditions: []lhk.Condition{{Field: "source.ip", Op: lhk.OpEq, Value: p.scanner()}}},
 			lhk.Filter{Tenant: t, Name: FilterStale, Owner: owner,
-				Reason: "Spooler errors of " + p.printServer() + ", which logs failed jobs as errors.",
+				Reason:     "Spooler errors of " + p.printServer() + ", which logs failed jobs as errors.",
 				Conditions: []lhk.Condition{{Field: "host.name", Op: lhk.OpEq, Value: p.printServer()}}},
 		)
 	}
