@@ -52,6 +52,9 @@ type daemon struct {
 	metricsSrv   *http.Server
 	draining     atomic.Bool
 	drainTimeout time.Duration
+	// notReady, when set before serving, gives a reason for /readyz to
+	// answer 503 while it is not "" (lhkd demo while its data loads).
+	notReady func() string
 }
 
 // open builds every part of the daemon and binds the listener, but serves nothing yet.
