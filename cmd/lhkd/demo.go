@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -139,6 +140,12 @@ func demo(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Compiling the plugins' machine code is most of a start on a new data
+	// directory; like Go's build cache, the demo keeps it in the user's
+	// cache directory (it is keyed by the module's hash and the runtime).
+	if dir, err := os.UserCacheDir(); err == nil {
+		cfg.CompileCache = filepath.Join(dir, "lhk", "compile-cache")
+	}
 	inbox, err := listenDemoInbox(&cfg)
 	if err != nil {
 		return err
@@ -238,28 +245,24 @@ func seedDemo(ctx context.Context, d *daemon, cfg config, today time.Time, stdou
 		return nil, err
 	}
 	st.week = week
-	if !week.Earlier {
-		// The dataset loads while the plugins build, and on after.
-		opts.Start = week.Start
-		if err := writeDemoMarker(cfg.Data, demoMarkerData{Start: week.Start.Format(time.DateOnly), Options: opts}); err != nil {
-			return nil, err
-		}
-		st.load = startDemoLoad(ctx, d, cfg.Data, opts, stdout)
-	}
+	// The plugins first, with every core: the daemon serves once they are
+	// registered, and the dataset loads after.
 	plugins, err := registerDemoPlugins(ctx, d, cfg, stdout, st)
 	if err != nil {
-		if st.load != nil {
-			st.load.cancel()
-			<-st.load.done
-		}
 		return nil, err
 	}
 	st.plugins = plugins
-	if st.load == nil {
+	if week.Earlier {
 		if st.events, err = demoEventCounts(ctx, d, week); err != nil {
 			return nil, err
 		}
+		return st, nil
 	}
+	opts.Start = week.Start
+	if err := writeDemoMarker(cfg.Data, demoMarkerData{Start: week.Start.Format(time.DateOnly), Options: opts}); err != nil {
+		return nil, err
+	}
+	st.load = startDemoLoad(ctx, d, cfg.Data, opts, stdout)
 	return st, nil
 }
 
@@ -502,19 +505,29 @@ func registerDemoPlugins(ctx context.Context, d *daemon, cfg config, stdout io.W
 		fmt.Fprintln(stdout, "no plugins/ folder here: run the demo from the repository root to get demo plugins")
 		return nil, nil
 	}
+	// Building and compiling take a core each: one plugin per core at a time.
 	var names []string
-	for _, main := range mains {
+	errs := make([]error, len(mains))
+	sem := make(chan struct{}, runtime.NumCPU())
+	var wg sync.WaitGroup
+	for i, main := range mains {
 		dir := filepath.Dir(main)
 		name := filepath.Base(dir)
-		fmt.Fprintf(stdout, "building plugin %s…\n", name)
-		wasm, err := buildPlugin(ctx, dir, filepath.Join(cfg.Data, "build", name+".wasm"))
-		if err != nil {
-			return nil, err
-		}
-		if err := demoUpload(d, name, wasm); err != nil {
-			return nil, err
-		}
 		names = append(names, name)
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			fmt.Fprintf(stdout, "building plugin %s…\n", name)
+			wasm, err := buildPlugin(ctx, dir, filepath.Join(cfg.Data, "build", name+".wasm"))
+			if err == nil {
+				err = demoUpload(d, name, wasm)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	for _, dp := range demoPlugins {
 		if !slices.Contains(names, dp.name) {

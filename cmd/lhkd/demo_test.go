@@ -32,6 +32,7 @@ func startDemo(t *testing.T, dir string, today time.Time) (*testDaemon, string) 
 	t.Setenv("LHK_ADMIN_TOKEN", "")
 	t.Setenv(demoEventsEnv, fmt.Sprint(demoTestEvents))
 	t.Setenv(demoTodayEnv, today.Format(time.DateOnly))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "user-cache")) // the compile cache stays in the test's folder
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	var stderr lockedBuffer

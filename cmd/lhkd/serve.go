@@ -86,7 +86,7 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 	}
 	ops := hostfuncs.Catalog(lib)
 	d.rt, err = host.New(ctx, host.Options{
-		CacheDir:    filepath.Join(cfg.Data, "compile-cache"),
+		CacheDir:    cmp.Or(cfg.CompileCache, filepath.Join(cfg.Data, "compile-cache")),
 		Functions:   hostfuncs.Functions(ops),
 		Logger:      log,
 		IdleTimeout: cfg.IdleTimeout,
