@@ -117,7 +117,6 @@ type demoWeek struct {
 	Start    time.Time // Monday 00:00 UTC
 	Complete bool      // every event of it loaded
 	Earlier  bool      // an earlier start loaded it
-	Marker   bool      // the data directory says which week it holds
 }
 
 // Range is the half-open time range of the week's data.
@@ -326,13 +325,13 @@ func readDemoWeek(ctx context.Context, d *daemon, dir string, today time.Time) (
 			return demoWeek{}, fmt.Errorf("read %s: %w (delete the data directory to start again)", demoMarker, err)
 		}
 		if m.Start == "" { // marked by a version that loaded one fixed week, whole
-			return demoWeek{Start: demodata.DefaultStart, Complete: true, Earlier: true, Marker: true}, nil
+			return demoWeek{Start: demodata.DefaultStart, Complete: true, Earlier: true}, nil
 		}
 		start, err := time.Parse(time.DateOnly, m.Start)
 		if err != nil {
 			return demoWeek{}, fmt.Errorf("read %s: start %q: %w", demoMarker, m.Start, err)
 		}
-		return demoWeek{Start: start, Complete: m.Complete, Earlier: true, Marker: true}, nil
+		return demoWeek{Start: start, Complete: m.Complete, Earlier: true}, nil
 	case !errors.Is(err, fs.ErrNotExist):
 		return demoWeek{}, fmt.Errorf("read %s: %w", demoMarker, err)
 	}
