@@ -103,6 +103,7 @@ var demoPlugins = []demoPlugin{
 
 // demoState is what seedDemo set up, for the start-up message.
 type demoState struct {
+	today         time.Time // the day the demo takes for today
 	week          demoWeek
 	assets        map[string]int // per tenant
 	plugins       []string       // registered from plugins/, by name
@@ -215,7 +216,7 @@ func demoToday() (time.Time, error) {
 // today with the demo's filters and tickets (see demoLoad). A later start on
 // the same data directory keeps what is there, and its week.
 func seedDemo(ctx context.Context, d *daemon, cfg config, today time.Time, stdout io.Writer) (*demoState, error) {
-	st := &demoState{assets: map[string]int{}}
+	st := &demoState{today: today, assets: map[string]int{}}
 	actx := lhk.NewContextWithActor(ctx, "lhkd")
 	for _, u := range demoUsers {
 		if _, err := d.db.User(ctx, u.name); err == nil {
@@ -627,7 +628,7 @@ func printDemo(w io.Writer, d *daemon, cfg config, st *demoState) {
 		if !st.week.Complete {
 			fmt.Fprintf(w, "warning: the demo dataset in %s may be incomplete (an earlier first start stopped while loading it): delete the folder to load it again\n", cfg.Data)
 		}
-		if last := demodata.WeekStart(time.Now()); !st.week.Start.Equal(last) {
+		if last := demodata.WeekStart(st.today); !st.week.Start.Equal(last) {
 			fmt.Fprintf(w, "It is not last week (%s): reports without dates cover a week with no data. Delete %s for a new week.\n", last.Format(time.DateOnly), cfg.Data)
 		}
 	}
