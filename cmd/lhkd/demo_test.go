@@ -147,6 +147,9 @@ func TestDemoWeek(t *testing.T) {
 	if !strings.Contains(out2, "loaded earlier") || strings.Contains(out2, "loading the demo data") {
 		t.Errorf("second start loads the dataset again:\n%s", out2)
 	}
+	if !strings.Contains(out2, "It is not last week (2027-03-15)") {
+		t.Errorf("second start does not say its week is not last week's:\n%s", out2)
+	}
 	check(t, d2, out2)
 }
 
