@@ -317,7 +317,7 @@ func StoryAlert(start time.Time) []byte {
 	a := map[string]any{
 		"id":             Story.AlertID,
 		"tenant":         Story.Tenant,
-		"rule":           "Office application spawned encoded PowerShell",
+		"rule":           storyRule,
 		"severity":       "high",
 		"time":           t.Format(time.RFC3339),
 		"host":           Story.PatientZeroHost,

@@ -456,6 +456,43 @@ func TestIngested(t *testing.T) {
 			}
 		}
 	})
+	t.Run("SeededFilters", func(t *testing.T) {
+		fs := Filters(st.From, "alice")
+		for _, tn := range Tenants {
+			seen := map[string]bool{}
+			for _, f := range fs {
+				if f.Tenant != tn {
+					continue
+				}
+				seen[f.Name] = true
+				n := count(tn, f.Conditions...)
+				switch f.Name {
+				case FilterExpired:
+					if f.ExpiresAt == nil || !f.ExpiresAt.After(st.From) || !f.ExpiresAt.Before(st.To) {
+						t.Errorf("%s/%s expires at %v, want within the week %s", tn, f.Name, f.ExpiresAt, st.From)
+					}
+					fallthrough
+				case FilterStale:
+					if n != 0 {
+						t.Errorf("%s/%s matches %d events, want none", tn, f.Name, n)
+					}
+				default:
+					if want := int64(st.Noise[tn][f.Name]); n == 0 || n != want {
+						t.Errorf("%s/%s matches %d events, want its noise's %d", tn, f.Name, n, want)
+					}
+					if f.ExpiresAt == nil || !f.ExpiresAt.After(st.To) {
+						t.Errorf("%s/%s expires at %v, want after the week", tn, f.Name, f.ExpiresAt)
+					}
+				}
+			}
+			if !seen[FilterExpired] || !seen[FilterStale] || len(seen) < 4 {
+				t.Errorf("%s: filters %v, want an expired, a stale and noise filters", tn, seen)
+			}
+			if seen[NoiseNetBIOSDenies] {
+				t.Errorf("%s: the NetBIOS noise has a filter: filter-upkeep has nothing left to propose", tn)
+			}
+		}
+	})
 	t.Run("NoLateralHistory", func(t *testing.T) {
 		// Before the story, patient zero never logged on to the lateral host.
 		r, err := store.Count(ctx, lhk.CountRequest{Tenant: Story.Tenant, From: st.From, To: StoryTime(DefaultStart),
@@ -467,6 +504,90 @@ func TestIngested(t *testing.T) {
 			t.Fatalf("%d earlier events from %s on %s", r.Count, Story.PatientZeroIP, Story.LateralHost)
 		}
 	})
+}
+
+func TestWeekStart(t *testing.T) {
+	day := func(m time.Month, d, h int) time.Time { return time.Date(2026, m, d, h, 0, 0, 0, time.UTC) }
+	cases := []struct {
+		name  string
+		today time.Time
+		want  time.Time
+	}{
+		{"Friday", day(11, 27, 12), day(11, 16, 0)},
+		{"MondayMidnight", day(11, 23, 0), day(11, 16, 0)},
+		{"SundayLate", day(11, 29, 23), day(11, 16, 0)},
+		{"NextMonday", day(11, 30, 0), day(11, 23, 0)},
+		{"AcrossTheYear", time.Date(2027, 1, 2, 9, 0, 0, 0, time.UTC), time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC)},
+		// Monday 01:00 in Tokyo is still Sunday in UTC: the week is UTC's.
+		{"TokyoMonday", time.Date(2026, 11, 30, 1, 0, 0, 0, time.FixedZone("JST", 9*3600)), day(11, 16, 0)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := WeekStart(c.today)
+			if !got.Equal(c.want) || got.Location() != time.UTC {
+				t.Errorf("WeekStart(%s) = %s, want %s", c.today, got, c.want)
+			}
+		})
+	}
+}
+
+// TestGenerateFollowsStart: the dataset of any week holds the whole story in
+// that week, and is deterministic given the start.
+func TestGenerateFollowsStart(t *testing.T) {
+	start := WeekStart(time.Date(2027, 3, 10, 0, 0, 0, 0, time.UTC))
+	o := small
+	o.Start = start
+	a, st := generate(t, o)
+	b, _ := generate(t, o)
+	if !bytes.Equal(a, b) {
+		t.Fatal("two runs with the same start differ")
+	}
+	if !st.From.Equal(start) || !st.To.Equal(start.AddDate(0, 0, DefaultDays)) {
+		t.Fatalf("range %s–%s, want the week of %s", st.From, st.To, start)
+	}
+	if st.Story == 0 {
+		t.Fatal("no story events")
+	}
+	evs := parse(t, a)
+	first, _ := time.Parse(time.RFC3339, str(evs[0]["@timestamp"]))
+	last, _ := time.Parse(time.RFC3339, str(evs[len(evs)-1]["@timestamp"]))
+	if first.Before(start) || !last.Before(st.To) {
+		t.Fatalf("events from %s to %s, outside the week of %s", first, last, start)
+	}
+	if !bytes.Contains(a, []byte(StoryTime(start).Format("2006-01-02T15"))) {
+		t.Errorf("nothing at the story's hour %s", StoryTime(start))
+	}
+}
+
+func TestTickets(t *testing.T) {
+	start := WeekStart(time.Date(2027, 3, 10, 0, 0, 0, 0, time.UTC))
+	ts := Tickets(start)
+	tenants := map[string]int{}
+	for _, tk := range ts {
+		tenants[tk.Tenant]++
+		if tk.CreatedAt.Before(start) || !tk.CreatedAt.Before(start.AddDate(0, 0, DefaultDays)) {
+			t.Errorf("%q opened at %s, outside the week of %s", tk.Title, tk.CreatedAt, start)
+		}
+	}
+	for _, tn := range Tenants {
+		if tenants[tn] < 2 {
+			t.Errorf("%s has %d tickets, want at least 2", tn, tenants[tn])
+		}
+	}
+	st := StoryTicket(start)
+	var alert struct{ ID, Time, Host, Rule string }
+	if err := json.Unmarshal(StoryAlert(start), &alert); err != nil {
+		t.Fatal(err)
+	}
+	if st.ExternalKey != alert.ID || st.Title != alert.Rule+" on "+alert.Host || st.Severity != lhk.SeverityHigh {
+		t.Errorf("story ticket %+v does not match its alert %+v", st, alert)
+	}
+	if !strings.Contains(st.Description, "- time: "+alert.Time+"\n") {
+		t.Errorf("the story ticket has no time line of its alert (%s):\n%s", alert.Time, st.Description)
+	}
+	if !slices.ContainsFunc(ts, func(tk lhk.Ticket) bool { return tk.ExternalKey == st.ExternalKey }) {
+		t.Error("Tickets lacks the story ticket")
+	}
 }
 
 // BenchmarkGenerate writes one tenant-week of about a million events.

@@ -62,8 +62,9 @@ var Story = struct {
 	AlertID:         "SIEM-ACME-20481",
 }
 
-// DefaultStart is the first day of the demo data: a Monday, so a report of
-// "the previous week" covers whole days.
+// DefaultStart is the first day of the data when Options.Start is zero: a
+// Monday, so a report of "the previous week" covers whole days. Tests use
+// this fixed week; lhkd demo starts at WeekStart of the day it first runs.
 var DefaultStart = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 
 // StoryTime returns when the story begins for data starting at start.

@@ -113,6 +113,9 @@ type config struct {
 	DrainTimeout time.Duration
 	// LogFormat is text or json; LogLevel debug, info, warn or error.
 	LogFormat, LogLevel string
+	// CompileCache holds the plugins' compiled machine code; "" is
+	// compile-cache in Data. lhkd demo shares one across data directories.
+	CompileCache string
 }
 
 // listFlag collects a repeatable string flag.

@@ -66,14 +66,19 @@ type pinger interface {
 }
 
 // ready is the readiness check behind /readyz: not draining, the runtime up,
-// and the registry answering a ping. Reasons are short phrases; details go
-// to the log only.
+// nothing still loading (notReady), and the registry answering a ping.
+// Reasons are short phrases; details go to the log only.
 func (d *daemon) ready(ctx context.Context) error {
 	if d.draining.Load() {
 		return lhk.Errorf(lhk.EUNAVAILABLE, "draining: lhkd is shutting down")
 	}
 	if d.rt == nil || d.rt.Closed() {
 		return lhk.Errorf(lhk.EUNAVAILABLE, "plugin runtime closed")
+	}
+	if d.notReady != nil {
+		if why := d.notReady(); why != "" {
+			return lhk.Errorf(lhk.EUNAVAILABLE, "%s", why)
+		}
 	}
 	if p, ok := any(d.db).(pinger); ok {
 		if err := p.Ping(ctx); err != nil {

@@ -36,10 +36,12 @@ func TestUIScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(root) // the demo builds the plugins in ./plugins
-	d, _ := startDemo(t, t.TempDir())
+	// The week of the committed images: the demo's today is the Monday after it.
+	from, to := demodata.DefaultStart, demodata.DefaultStart.AddDate(0, 0, demodata.DefaultDays)
+	d, _ := startDemo(t, t.TempDir(), to)
+	waitDemoReady(t, d)
 
 	// Some history: runs of every plugin, one of them failing.
-	from, to := demoRange()
 	span := fmt.Sprintf(`"from":%q,"to":%q`, from.Format(time.RFC3339), to.Format(time.RFC3339))
 	story := demodata.StoryTime(from).Add(30 * time.Minute).Format(time.RFC3339)
 	runs := []struct{ plugin, input string }{

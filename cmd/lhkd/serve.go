@@ -52,6 +52,9 @@ type daemon struct {
 	metricsSrv   *http.Server
 	draining     atomic.Bool
 	drainTimeout time.Duration
+	// notReady, when set before serving, gives a reason for /readyz to
+	// answer 503 while it is not "" (lhkd demo while its data loads).
+	notReady func() string
 }
 
 // open builds every part of the daemon and binds the listener, but serves nothing yet.
@@ -83,7 +86,7 @@ func open(ctx context.Context, cfg config, stdout, stderr io.Writer) (*daemon, e
 	}
 	ops := hostfuncs.Catalog(lib)
 	d.rt, err = host.New(ctx, host.Options{
-		CacheDir:    filepath.Join(cfg.Data, "compile-cache"),
+		CacheDir:    cmp.Or(cfg.CompileCache, filepath.Join(cfg.Data, "compile-cache")),
 		Functions:   hostfuncs.Functions(ops),
 		Logger:      log,
 		IdleTimeout: cfg.IdleTimeout,
