@@ -6,9 +6,19 @@ import { h, clear, field, select, route, fmtTime, errorBox, debounce } from './d
 
 const TENANT_KEY = 'lhk.tenant';
 
+// allows reports whether the signed-in user may use capability over HTTP:
+// admins always; others when their ceiling lists it, and a viewer only for
+// reading (the API cuts a viewer's ceiling to the read capabilities).
+export function allows(me, capability) {
+  if (!me) return false;
+  if (me.role === 'admin') return true;
+  if (me.role === 'viewer' && !capability.endsWith('.read')) return false;
+  return (me.ceiling.capabilities || []).includes(capability);
+}
+
 // tenantPicker lets the user choose a tenant of their ceiling: a list when
 // the ceiling names tenants, a text box when it covers all.
-function tenantPicker(ctx, onChange) {
+export function tenantPicker(ctx, onChange) {
   const me = ctx.me;
   const all = me.role === 'admin' || (me.ceiling.tenants || []).includes('*');
   let tenant = ctx.params.get('tenant') || localStorage.getItem(TENANT_KEY) || '';
