@@ -640,6 +640,15 @@ func TestUIAccount(t *testing.T) {
 	b.waitFor("the sign-in form", `document.getElementById('token')`)
 	b.fill("#token", admin+"\n")
 	b.waitFor("signed in", `document.getElementById('signout')`)
+
+	// An admin picks any tenant: the box suggests those of users' ceilings.
+	b.open("#/filters")
+	b.waitFor("the tenants of alice's ceiling suggested", `document.querySelector('#tenant-list option[value="acme"]') && document.querySelector('#tenant-list option[value="globex"]')`)
+	b.fill("#tenant", "globex")
+	b.waitText("#filters", "No filters for this tenant")
+	if !b.exists("#filter-form") {
+		t.Errorf("an admin has no filter form")
+	}
 	b.checkNoLeak(alice, token, d.Admin, admin)
 	b.checkClean()
 }
