@@ -204,6 +204,7 @@ func TestMessages(t *testing.T) {
 		"sev.":     {lhk.SeverityLow, lhk.SeverityMedium, lhk.SeverityHigh, lhk.SeverityCritical},
 		"limit.":   {"timeout_ms", "memory_mb", "max_input_bytes", "max_output_bytes", "max_log_lines", "concurrency"},
 		"tab.":     {"run", "history", "versions", "schedule", "settings", "grant", "owner"},
+		"op.":      lhk.Ops,
 	}
 	for prefix, names := range dynamic {
 		for _, n := range names {
@@ -227,5 +228,21 @@ func TestCapabilities(t *testing.T) {
 	}
 	if !slices.Equal(got, lhk.Capabilities) {
 		t.Errorf("plugin.js CAPABILITIES = %v, want lhk.Capabilities %v", got, lhk.Capabilities)
+	}
+}
+
+// TestOps keeps the filter form's operators equal to lhk.Ops.
+func TestOps(t *testing.T) {
+	src := readStatic(t, "js/filters.js")
+	m := regexp.MustCompile(`(?s)export const OPS = \[(.*?)\];`).FindStringSubmatch(src)
+	if m == nil {
+		t.Fatal("filters.js has no OPS list")
+	}
+	var got []string
+	for _, q := range regexp.MustCompile(`'([a-z]+)'`).FindAllStringSubmatch(m[1], -1) {
+		got = append(got, q[1])
+	}
+	if !slices.Equal(got, lhk.Ops) {
+		t.Errorf("filters.js OPS = %v, want lhk.Ops %v", got, lhk.Ops)
 	}
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
@@ -534,5 +536,355 @@ func TestUIAdmin(t *testing.T) {
 		t.Errorf("signing out was not audited: %s", es)
 	}
 	b.checkNoLeak(d.Admin, token, alice)
+	b.checkClean()
+}
+
+// ceiling sets a user's ceiling as an admin.
+func (d *testDaemon) ceiling(t *testing.T, name string, caps, tenants []string) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"ceiling": map[string]any{"capabilities": caps, "tenants": tenants}})
+	d.must(t, http.StatusOK, "PATCH", "/v1/users/"+name, d.Admin, b)
+}
+
+// TestUIAccount: an analyst reads their account (name, role, ceiling) and
+// renews their own token: the new one is shown once, the old one and the
+// session stop working at once, and signing in with the new one works. The
+// navigation follows the ceiling. An admin renewing their own token on the
+// users page gets the same.
+func TestUIAccount(t *testing.T) {
+	needBrowser(t)
+	d := startDaemon(t, t.TempDir())
+	alice := d.user(t, "alice", "analyst")
+	d.ceiling(t, "alice", []string{"logs.read", "filters.read"}, []string{"acme", "globex"})
+	b := newBrowser(t, d)
+
+	b.signIn(alice)
+	if nav := b.text("#nav"); !strings.Contains(nav, "Filters") || strings.Contains(nav, "Assets") {
+		t.Errorf("with filters.read and no assets.read the navigation is %q", nav)
+	}
+	b.click("#account-link")
+	b.waitFor("the account page", `location.hash === '#/account' && document.getElementById('account-facts')`)
+	for sel, want := range map[string][]string{"#account-name": {"alice"}, "#account-role": {"analyst"}, "#account-caps": {"logs.read", "filters.read"}, "#account-tenants": {"acme", "globex"}} {
+		got := b.text(sel)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s = %q, want %q in it", sel, got, w)
+			}
+		}
+	}
+	if got := b.text("#account-caps"); strings.Contains(got, "filters.write") {
+		t.Errorf("the ceiling shown is %q", got)
+	}
+	if b.text("#account-session") == "" {
+		t.Errorf("the account page does not say when the session ends")
+	}
+	b.checkLabels("account")
+	b.shot("account")
+
+	// Renew, after the confirmation.
+	b.click("#renew button.danger")
+	if b.exists("#new-token") {
+		t.Fatal("the token was renewed before the confirmation")
+	}
+	b.click("#renew button.danger")
+	b.waitFor("the new token", `document.querySelector('#new-token code.token')`)
+	token := b.text("#new-token code.token")
+	if !strings.HasPrefix(token, "lhk_") || token == alice {
+		t.Fatalf("shown token %q", token)
+	}
+	b.shot("account-renewed")
+	if msg := b.text("#new-token"); !strings.Contains(msg, "replaces your old token") || !strings.Contains(msg, "This session has ended") {
+		t.Errorf("the new token's card says %q", msg)
+	}
+	if r := d.do(t, "GET", "/v1/users/me", alice, nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("the old token after renewal: %d, want 401", r.Status)
+	}
+	if me := d.must(t, http.StatusOK, "GET", "/v1/users/me", token, nil).JSON(t); me["name"] != "alice" {
+		t.Errorf("the new token is %v's", me["name"])
+	}
+	if b.exists("#signout") || b.exists("#nav a") {
+		t.Errorf("the page still shows the ended session's controls")
+	}
+	if status := eval[int](b, `fetch('/v1/session').then(r => r.status)`); status != http.StatusUnauthorized {
+		t.Errorf("the session after renewal: %d, want 401", status)
+	}
+
+	// Sign in: the old token is refused, the new one works, and the token
+	// is no longer on the page.
+	b.click("#signin-new")
+	b.waitFor("the sign-in form", `document.getElementById('token')`)
+	if html := eval[string](b, `document.documentElement.outerHTML`); strings.Contains(html, token) {
+		t.Errorf("the new token is still on the page after it was shown")
+	}
+	b.do("type the old token", chromedp.SendKeys(chromedp.ID("token"), alice+"\n"))
+	b.waitText(".signin-status", "not valid")
+	b.fill("#token", token+"\n")
+	b.waitFor("signed in with the new token", `document.getElementById('signout')`)
+	b.waitText(".whoami", "alice")
+	b.checkNoLeak(alice, token)
+
+	// An admin renewing their own token on the users page: the same.
+	b.signOut()
+	b.signIn(d.Admin)
+	b.open("#/users")
+	row := `tr:has(select[aria-label="Role of admin"])`
+	b.click(row + " .confirm button")
+	b.click(row + " .confirm button")
+	b.waitFor("the admin's new token", `document.querySelector('#new-token code.token') && document.getElementById('signin-new')`)
+	admin := b.text("#new-token code.token")
+	if r := d.do(t, "GET", "/v1/users/me", d.Admin, nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("the admin's old token after renewal: %d, want 401", r.Status)
+	}
+	d.must(t, http.StatusOK, "GET", "/v1/users/me", admin, nil)
+	b.click("#signin-new")
+	b.waitFor("the sign-in form", `document.getElementById('token')`)
+	b.fill("#token", admin+"\n")
+	b.waitFor("signed in", `document.getElementById('signout')`)
+
+	// An admin picks any tenant: the box suggests those of users' ceilings.
+	b.open("#/filters")
+	b.waitFor("the tenants of alice's ceiling suggested", `document.querySelector('#tenant-list option[value="acme"]') && document.querySelector('#tenant-list option[value="globex"]')`)
+	b.fill("#tenant", "globex")
+	b.waitText("#filters", "No filters for this tenant")
+	if !b.exists("#filter-form") {
+		t.Errorf("an admin has no filter form")
+	}
+	b.checkNoLeak(alice, token, d.Admin, admin)
+	b.checkClean()
+}
+
+// TestUIFilters: a viewer sees a tenant's filters with expiry and hits
+// highlighted and no control that changes them, and a delete forged without
+// the CSRF token is refused; an analyst with filters.write creates a filter
+// with two conditions, counts its hits, edits it and deletes it.
+func TestUIFilters(t *testing.T) {
+	needBrowser(t)
+	d := startDaemon(t, t.TempDir())
+	alice := d.user(t, "alice", "analyst")
+	victor := d.user(t, "victor", "viewer")
+	d.ceiling(t, "alice", []string{"logs.read", "filters.read", "filters.write"}, []string{"acme"})
+	d.ceiling(t, "victor", []string{"filters.read"}, []string{"acme"})
+
+	now := time.Now().UTC()
+	at := func(ago time.Duration) string { return now.Add(-ago).Format(time.RFC3339) }
+	events := strings.Join([]string{
+		`{"@timestamp":"` + at(2*time.Hour) + `","event.code":4625,"user.name":"svc-backup","host.name":"FS01"}`,
+		`{"@timestamp":"` + at(3*time.Hour) + `","event.code":4625,"user.name":"svc-backup","host.name":"FS01"}`,
+		`{"@timestamp":"` + at(26*time.Hour) + `","event.code":4625,"user.name":"svc-backup","host.name":"FS02"}`,
+		`{"@timestamp":"` + at(time.Hour) + `","event.code":4625,"user.name":"j.doe","host.name":"WS01"}`,
+		`{"@timestamp":"` + at(40*24*time.Hour) + `","event.code":5156,"source.ip":"10.9.3.4","host.name":"SCAN01"}`,
+	}, "\n")
+	d.must(t, http.StatusOK, "POST", "/v1/logs?tenant=acme", d.Admin, []byte(events))
+	for _, f := range []string{
+		`{"tenant":"acme","name":"legacy-scanner","conditions":[{"field":"source.ip","op":"cidr","value":"10.9.0.0/16"}],"reason":"the old vulnerability scanner"}`,
+		`{"tenant":"acme","name":"pentest-week","conditions":[{"field":"host.name","op":"prefix","value":"PT-"}],"reason":"agreed pentest","expires_at":"` + now.Add(3*24*time.Hour).Format(time.RFC3339) + `"}`,
+		`{"tenant":"acme","name":"old-migration","conditions":[{"field":"process.command_line","op":"contains","value":"robocopy /mir"}],"reason":"file server move","expires_at":"` + at(24*time.Hour) + `"}`,
+	} {
+		d.must(t, http.StatusOK, "POST", "/v1/filters/upsert", d.Admin, []byte(f))
+	}
+	b := newBrowser(t, d)
+
+	// The viewer: the list, read-only.
+	b.signIn(victor)
+	if nav := b.text("#nav"); !strings.Contains(nav, "Filters") || strings.Contains(nav, "Assets") {
+		t.Errorf("the viewer's navigation is %q", nav)
+	}
+	b.click(`#nav a[href="#/filters"]`)
+	b.waitFor("three filters", `document.querySelectorAll('table.filters tbody tr').length === 3`)
+	rowText := func(name string) string { return b.text(`table.filters tr[data-name="` + name + `"]`) }
+	if got := b.text(`tr[data-name="old-migration"] code.conditions`); got != `process.command_line contains "robocopy /mir"` {
+		t.Errorf("conditions shown as %q", got)
+	}
+	if !b.exists(`tr.expired[data-name="old-migration"] .badge.expired`) {
+		t.Errorf("the expired filter is not marked: %q", rowText("old-migration"))
+	}
+	if !b.exists(`tr.expiring[data-name="pentest-week"] .badge.expiring`) || !strings.Contains(rowText("pentest-week"), "expires in 3 days") {
+		t.Errorf("the filter expiring in 3 days is not marked: %q", rowText("pentest-week"))
+	}
+	if b.exists(`tr[data-name="legacy-scanner"] .badge`) {
+		t.Errorf("the new filter without an expiry is marked: %q", rowText("legacy-scanner"))
+	}
+	if b.exists("#filter-form, table.filters button, table.filters .confirm") {
+		t.Errorf("a viewer sees controls that change filters")
+	}
+	b.checkLabels("filters (viewer)")
+	b.shot("filters-viewer")
+	forged := `(async () => {
+		const body = JSON.stringify({tenant: 'acme', name: 'legacy-scanner'});
+		const headers = {'Content-Type': 'application/json'};
+		const bare = await fetch('/v1/filters/delete', {method: 'POST', headers, body});
+		const s = await (await fetch('/v1/session')).json();
+		const csrf = await fetch('/v1/filters/delete', {method: 'POST', headers: {...headers, 'X-Lhk-CSRF': s.csrf_token}, body});
+		return [bare.status, (await bare.json()).error.message, csrf.status, (await csrf.json()).error.message];
+	})()`
+	res := eval[[]any](b, forged)
+	if res[0] != float64(http.StatusForbidden) || !strings.Contains(fmt.Sprint(res[1]), "X-Lhk-CSRF") {
+		t.Errorf("a delete without the CSRF header: %v %v, want 403 naming X-Lhk-CSRF", res[0], res[1])
+	}
+	if res[2] != float64(http.StatusForbidden) || !strings.Contains(fmt.Sprint(res[3]), "filters.write") {
+		t.Errorf("a viewer's delete with the CSRF header: %v %v, want 403 naming filters.write", res[2], res[3])
+	}
+	if names := fmt.Sprint(d.must(t, http.StatusOK, "GET", "/v1/filters?tenant=acme&include_expired=true", alice, nil).JSON(t)["filters"]); !strings.Contains(names, "legacy-scanner") {
+		t.Errorf("the forged delete removed the filter: %s", names)
+	}
+
+	// The analyst: create a filter with two conditions.
+	b.signOut()
+	b.signIn(alice)
+	b.open("#/filters")
+	b.waitFor("the filter form", `document.querySelector('table.filters tbody tr') && document.getElementById('filter-form')`)
+	b.fill("#filter-name", "svc-backup-logon")
+	b.fill(".cond-row:nth-child(1) .cond-field", "event.code")
+	b.fill(".cond-row:nth-child(1) .cond-value", "4625")
+	b.click("#add-condition")
+	b.fill(".cond-row:nth-child(2) .cond-field", "user.name")
+	b.fill(".cond-row:nth-child(2) .cond-value", "svc-backup")
+	b.fill("#filter-reason", "nightly backup retries with an old password")
+	if got := b.text("#cond-preview"); got != "event.code = 4625 AND user.name = svc-backup" {
+		t.Errorf("preview %q", got)
+	}
+	b.checkLabels("filter form")
+	b.shot("filter-form")
+	b.click("#filter-save")
+	b.waitText("#notices", "Saved filter svc-backup-logon")
+	b.waitFor("the new filter listed", `document.querySelector('tr[data-name="svc-backup-logon"]')`)
+	if got := b.text(`tr[data-name="svc-backup-logon"] code.conditions`); got != "event.code = 4625 AND user.name = svc-backup" {
+		t.Errorf("the new filter's conditions shown as %q", got)
+	}
+	if got := b.text(`tr[data-name="svc-backup-logon"] td.hits`); got != "0" {
+		t.Errorf("the new filter's hits before counting: %q", got)
+	}
+	var stored struct {
+		Filters []struct {
+			Name, Owner string
+			Conditions  []map[string]any
+		}
+	}
+	if err := jsonUnmarshal(d.must(t, http.StatusOK, "GET", "/v1/filters?tenant=acme", alice, nil).Body, &stored); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range stored.Filters {
+		if f.Name == "svc-backup-logon" {
+			found = f.Owner == "alice" && len(f.Conditions) == 2 && f.Conditions[1]["field"] == "user.name" && f.Conditions[1]["value"] == "svc-backup"
+		}
+	}
+	if !found {
+		t.Errorf("stored filters %+v", stored.Filters)
+	}
+
+	// Count hits over 90 days: three events match the new filter; the
+	// scanner's one hit is 40 days old.
+	b.choose("#stats-window", "the last 90 days")
+	b.click("#count-hits")
+	b.waitText("#stats-note", "Counted 4 filters over the last 90 days")
+	b.waitFor("the counted hits", `document.querySelector('tr[data-name="svc-backup-logon"] td.hits').textContent === '3'`)
+	if got := b.text(`tr[data-name="legacy-scanner"] td.hits`); got != "1" {
+		t.Errorf("the scanner filter's hits %q, want 1", got)
+	}
+	if !b.exists(`tr.stale[data-name="legacy-scanner"] .badge.stale`) {
+		t.Errorf("the filter whose last hit is 40 days old is not marked: %q", rowText("legacy-scanner"))
+	}
+	b.shot("filters-counted")
+	if b.exists(`tr[data-name="svc-backup-logon"] .badge.stale`) {
+		t.Errorf("the filter hit 2 hours ago is marked stale")
+	}
+
+	// Edit: the form holds the filter; a new reason keeps the rest.
+	b.click(`tr[data-name="svc-backup-logon"] button.edit`)
+	b.waitFor("the filter in the form", `document.getElementById('filter-name').readOnly && document.querySelectorAll('.cond-row').length === 2`)
+	b.fill("#filter-reason", "backup job retries; ticket CHG-1234")
+	b.click("#filter-save")
+	b.waitText(`tr[data-name="svc-backup-logon"] td.reason`, "CHG-1234")
+	if got := b.text(`tr[data-name="svc-backup-logon"] td.hits`); got != "3" {
+		t.Errorf("editing reset the hits to %q", got)
+	}
+
+	// Delete, after the confirmation.
+	b.click(`tr[data-name="svc-backup-logon"] button.danger`)
+	b.click(`tr[data-name="svc-backup-logon"] button.danger`)
+	b.waitText("#notices", "Deleted filter svc-backup-logon")
+	b.waitFor("the filter gone", `!document.querySelector('tr[data-name="svc-backup-logon"]') && document.querySelectorAll('table.filters tbody tr').length === 3`)
+	if r := d.do(t, "POST", "/v1/filters/delete", alice, []byte(`{"tenant":"acme","name":"svc-backup-logon"}`)); r.Status != http.StatusNotFound {
+		t.Errorf("deleting the deleted filter again: %d, want 404", r.Status)
+	}
+	b.checkNoLeak(alice, victor)
+	b.checkClean()
+}
+
+// TestUIAssets: an analyst finds a host by IP, adds one that is missing and
+// updates one; a viewer looks up but has no form.
+func TestUIAssets(t *testing.T) {
+	needBrowser(t)
+	d := startDaemon(t, t.TempDir())
+	alice := d.user(t, "alice", "analyst")
+	victor := d.user(t, "victor", "viewer")
+	d.ceiling(t, "alice", []string{"assets.read"}, []string{"acme"})
+	d.ceiling(t, "victor", []string{"assets.read"}, []string{"acme"})
+	d.must(t, http.StatusOK, "PUT", "/v1/assets", d.Admin, []byte(`{"tenant":"acme","name":"WS01","ips":["10.0.0.5","fe80::1"],"owner":"j.doe","os":"Windows 11","criticality":"high","tags":["laptop","finance"]}`))
+	b := newBrowser(t, d)
+
+	b.signIn(alice)
+	if nav := b.text("#nav"); !strings.Contains(nav, "Assets") || strings.Contains(nav, "Filters") {
+		t.Errorf("with assets.read and no filters.read the navigation is %q", nav)
+	}
+	b.click(`#nav a[href="#/assets"]`)
+	b.waitFor("the lookup form", `document.getElementById('asset-q')`)
+	b.checkLabels("assets")
+	b.fill("#asset-q", "10.0.0.5\n")
+	b.waitText("#asset-result h2", "WS01")
+	card := b.text("#asset-result")
+	for _, want := range []string{"10.0.0.5", "fe80::1", "j.doe", "Windows 11", "high", "finance", "laptop"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("the asset card %q lacks %q", card, want)
+		}
+	}
+	b.shot("assets")
+	if !strings.Contains(eval[string](b, `location.hash`), "q=10.0.0.5") {
+		t.Errorf("the lookup is not in the address: %s", eval[string](b, `location.hash`))
+	}
+
+	// A host that is missing: the form starts with its IP.
+	b.fill("#asset-q", "10.0.0.99\n")
+	b.waitFor("not found", `document.getElementById('asset-none')`)
+	if v := eval[string](b, `document.getElementById('asset-ips').value`); v != "10.0.0.99" {
+		t.Errorf("the form's IPs %q, want the looked-up IP", v)
+	}
+	b.fill("#asset-name", "SRV-DB01")
+	b.fill("#asset-owner", "dba-team")
+	b.fill("#asset-os", "Ubuntu 24.04")
+	b.choose("#asset-criticality", "critical")
+	b.fill("#asset-tags", "db, pci")
+	b.click("#asset-save")
+	b.waitText("#notices", "Saved asset SRV-DB01")
+	b.waitText("#asset-result h2", "SRV-DB01")
+	a := d.must(t, http.StatusOK, "POST", "/v1/assets/lookup", alice, []byte(`{"tenant":"acme","host":"10.0.0.99"}`)).JSON(t)
+	if a["name"] != "SRV-DB01" || a["criticality"] != "critical" || fmt.Sprint(a["tags"]) != "[db pci]" || a["owner"] != "dba-team" {
+		t.Errorf("the saved asset %v", a)
+	}
+
+	// Update WS01: the form holds it, a new owner keeps the rest.
+	b.fill("#asset-q", "ws01\n")
+	b.waitText("#asset-result h2", "WS01")
+	b.click("#asset-edit")
+	b.waitFor("WS01 in the form", `document.getElementById('asset-name').value === 'WS01'`)
+	b.fill("#asset-owner", "a.suzuki")
+	b.click("#asset-save")
+	b.waitText("#asset-result", "a.suzuki")
+	a = d.must(t, http.StatusOK, "POST", "/v1/assets/lookup", alice, []byte(`{"tenant":"acme","host":"WS01"}`)).JSON(t)
+	if a["owner"] != "a.suzuki" || fmt.Sprint(a["ips"]) != "[10.0.0.5 fe80::1]" || a["criticality"] != "high" || fmt.Sprint(a["tags"]) != "[finance laptop]" {
+		t.Errorf("the updated asset %v", a)
+	}
+	b.checkNoLeak(alice)
+
+	// The viewer looks up, and has no form.
+	b.signOut()
+	b.signIn(victor)
+	b.open("#/assets?tenant=acme&q=10.0.0.99")
+	b.waitText("#asset-result h2", "SRV-DB01")
+	if b.exists("#asset-form, #asset-edit") {
+		t.Errorf("a viewer sees controls that change assets")
+	}
+	b.checkNoLeak(alice, victor)
 	b.checkClean()
 }

@@ -1,11 +1,42 @@
 // Admin pages: the audit log, and users with their roles, ceilings and tokens.
-// Tokens are shown once, right after they are made, and never again.
+// Tokens are shown once, right after they are made, and never again; the
+// account page (account.js) renews the signed-in user's own token with the
+// same code.
 import { api, query, enc } from './api.js';
 import { t } from './i18n.js';
 import { h, clear, field, select, fmtTime, errorBox, notice, debounce, copyButton, confirmButton } from './dom.js';
 import { CAPABILITIES } from './plugin.js';
 
 const ROLES = ['admin', 'analyst', 'viewer'];
+
+// tokenCard shows a token made just now, once, with a copy button.
+export function tokenCard(message, token) {
+  return h('div', { class: 'card secret' },
+    h('p', { text: message }), h('code', { class: 'token', text: token }), ' ', copyButton(token));
+}
+
+// renewToken asks lhkd for a new token of user (POST /v1/users/{name}/token):
+// the old token stops working at once, and so does every session opened
+// with it.
+export function renewToken(user) {
+  return api('POST', '/v1/users/' + enc(user) + '/token');
+}
+
+// ownTokenRenewed shows the signed-in user their new token, once. Renewing
+// ended this session (lhkd ends every session of the old token), so the page
+// signs out first, keeps nothing but this card, and leads to the sign-in form.
+export function ownTokenRenewed(ctx, r) {
+  ctx.endSession();
+  const card = h('section', { class: 'card secret', id: 'new-token', tabindex: -1, 'aria-labelledby': 'new-token-title' },
+    h('h2', { id: 'new-token-title', text: t('account.renewed') }),
+    h('p', { text: t('account.tokenOnce') }),
+    h('p', {}, h('code', { class: 'token', text: r.token }), ' ', copyButton(r.token)),
+    h('p', { text: t('account.replaced') }),
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'signin-new', text: t('account.signInNew'),
+      on: { click: () => ctx.signIn(t('account.signInWithNew')) } })));
+  ctx.main.replaceChildren(h('div', { class: 'page-head' }, h('h1', { text: t('nav.account') })), card);
+  card.focus();
+}
 
 function adminOnly(ctx) {
   if (ctx.me.role === 'admin') return false;
@@ -63,8 +94,7 @@ export async function renderUsers(ctx) {
   if (adminOnly(ctx)) return;
   const data = await api('GET', '/v1/users', { signal: ctx.signal });
   const secret = h('div', { id: 'new-token', 'aria-live': 'polite' });
-  const showToken = (r) => clear(secret).append(h('div', { class: 'card secret' },
-    h('p', { text: t('users.tokenOnce', { user: r.name }) }), h('code', { class: 'token', text: r.token }), ' ', copyButton(r.token)));
+  const showToken = (r) => clear(secret).append(tokenCard(t('users.tokenOnce', { user: r.name }), r.token));
 
   const name = h('input', { type: 'text', id: 'user-name', autocomplete: 'off', spellcheck: 'false', required: true, pattern: '[a-z0-9][a-z0-9._\\-]{0,62}' });
   const role = select(ROLES.map(r => [r, t('role.' + r)]), 'analyst', { id: 'user-role' });
@@ -112,7 +142,8 @@ export async function renderUsers(ctx) {
     } } });
     const renew = confirmButton(t('users.newToken'), t('users.newTokenConfirm', { user: u.name }), async () => {
       try {
-        const r = await api('POST', '/v1/users/' + enc(u.name) + '/token');
+        const r = await renewToken(u.name);
+        if (r.name === ctx.me.name) { ownTokenRenewed(ctx, r); return; }
         showToken(r);
         secret.scrollIntoView({ block: 'nearest' });
       } catch (err) { rowMsg.append(errorBox(err)); }

@@ -1,21 +1,41 @@
 // Reports (rendered in a sandboxed frame) and tickets (read-only), per
-// tenant within the user's ceiling.
+// tenant within the user's ceiling; and what the other library pages
+// (filters.js, assets.js) share: the tenant picker and the ceiling check.
 import { api, query, enc } from './api.js';
 import { t } from './i18n.js';
 import { h, clear, field, select, route, fmtTime, errorBox, debounce } from './dom.js';
 
 const TENANT_KEY = 'lhk.tenant';
 
+// allows reports whether the signed-in user may use capability over HTTP:
+// admins always; others when their ceiling lists it, and a viewer only for
+// reading (the API cuts a viewer's ceiling to the read capabilities).
+export function allows(me, capability) {
+  if (!me) return false;
+  if (me.role === 'admin') return true;
+  if (me.role === 'viewer' && !capability.endsWith('.read')) return false;
+  return (me.ceiling.capabilities || []).includes(capability);
+}
+
 // tenantPicker lets the user choose a tenant of their ceiling: a list when
-// the ceiling names tenants, a text box when it covers all.
-function tenantPicker(ctx, onChange) {
+// the ceiling names tenants, a text box when it covers all. An admin's box
+// suggests the tenants named in users' ceilings.
+export function tenantPicker(ctx, onChange) {
   const me = ctx.me;
   const all = me.role === 'admin' || (me.ceiling.tenants || []).includes('*');
   let tenant = ctx.params.get('tenant') || localStorage.getItem(TENANT_KEY) || '';
-  let control;
+  let control, suggestions = null;
   if (all) {
     control = h('input', { type: 'text', id: 'tenant', value: tenant, autocomplete: 'off', spellcheck: 'false' });
     control.addEventListener('input', debounce(() => change(control.value.trim()), 400));
+    if (me.role === 'admin') {
+      suggestions = h('datalist', { id: 'tenant-list' });
+      control.setAttribute('list', 'tenant-list');
+      api('GET', '/v1/users', { signal: ctx.signal }).then(d => {
+        const ts = new Set(d.users.flatMap(u => u.ceiling.tenants || []).filter(x => x !== '*'));
+        suggestions.append(...[...ts].sort().map(x => h('option', { value: x })));
+      }).catch(() => { /* suggestions only */ });
+    }
   } else {
     const ts = me.ceiling.tenants || [];
     if (!ts.includes(tenant)) tenant = ts[0] || '';
@@ -27,7 +47,9 @@ function tenantPicker(ctx, onChange) {
     if (v) localStorage.setItem(TENANT_KEY, v);
     onChange(v);
   }
-  return { el: field(t('lib.tenant'), control, all ? t('lib.tenantHint') : null), get: () => tenant, none: !all && (me.ceiling.tenants || []).length === 0 };
+  const el = field(t('lib.tenant'), control, all ? t('lib.tenantHint') : null);
+  if (suggestions) el.append(suggestions);
+  return { el, get: () => tenant, none: !all && (me.ceiling.tenants || []).length === 0 };
 }
 
 export async function renderReports(ctx) {

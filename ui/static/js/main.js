@@ -8,9 +8,14 @@ import * as plugin from './plugin.js';
 import * as invocations from './invocations.js';
 import * as library from './library.js';
 import * as admin from './admin.js';
+import * as account from './account.js';
+import * as filters from './filters.js';
+import * as assets from './assets.js';
+import { allows } from './library.js';
 
 const main = document.getElementById('main');
 let me = null;
+let session = null; // the session's expiry; its CSRF token is in api.js
 let routeCtl = null;
 
 const routes = [
@@ -22,6 +27,9 @@ const routes = [
   [/^reports\/([^/]+)\/([^/]+)$/, (m, c) => library.renderReport(c, decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
   [/^tickets$/, (m, c) => library.renderTickets(c)],
   [/^tickets\/([^/]+)\/([^/]+)$/, (m, c) => library.renderTicket(c, decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
+  [/^filters$/, (m, c) => filters.render(c)],
+  [/^assets$/, (m, c) => assets.render(c)],
+  [/^account$/, (m, c) => account.render(c)],
   [/^audit$/, (m, c) => admin.renderAudit(c)],
   [/^users$/, (m, c) => admin.renderUsers(c)],
 ];
@@ -31,6 +39,8 @@ const navItems = [
   ['invocations', 'nav.invocations', () => true],
   ['reports', 'nav.reports', () => true],
   ['tickets', 'nav.tickets', () => true],
+  ['filters', 'nav.filters', () => allows(me, 'filters.read')],
+  ['assets', 'nav.assets', () => allows(me, 'assets.read')],
   ['audit', 'nav.audit', () => me && me.role === 'admin'],
   ['users', 'nav.users', () => me && me.role === 'admin'],
 ];
@@ -52,6 +62,11 @@ function renderNav() {
     ul.append(h('li', {}, h('a', { href: '#/' + id, text: t(key), 'aria-current': top === id ? 'page' : false })));
   }
   nav.append(ul);
+  const link = document.getElementById('account-link');
+  if (link) {
+    if (top === 'account') link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
 }
 
 function renderAccount() {
@@ -65,7 +80,10 @@ function renderAccount() {
   box.append(langSel);
   if (me) {
     box.append(
-      h('span', { class: 'whoami' }, h('span', { class: 'user', text: me.name }), ' ', h('span', { class: 'badge role', text: t('role.' + me.role) })),
+      h('span', { class: 'whoami' },
+        h('a', { href: '#/account', id: 'account-link', 'aria-current': currentPath().path === 'account' ? 'page' : false },
+          h('span', { class: 'user', text: me.name }), h('span', { class: 'sr-only', text: ' — ' + t('nav.account') })),
+        ' ', h('span', { class: 'badge role', text: t('role.' + me.role) })),
       h('button', { type: 'button', id: 'signout', text: t('nav.signOut'), on: { click: signOut } }));
   }
 }
@@ -77,16 +95,26 @@ function renderChrome() {
   renderAccount();
 }
 
-function signedIn(session) {
-  me = session.user;
-  setCSRF(session.csrf_token);
+function signedIn(s) {
+  me = s.user;
+  session = { expires_at: s.expires_at };
+  setCSRF(s.csrf_token);
   renderChrome();
 }
 
 function signedOut() {
   me = null;
+  session = null;
   setCSRF('');
   renderChrome();
+}
+
+// endSession forgets a session lhkd has ended (the user renewed the token it
+// was opened with) and leaves the page as it is: the new token is on it. A
+// request with the dead cookie gets 401, and lhkd clears the cookie.
+function endSession() {
+  signedOut();
+  api('DELETE', '/v1/session', { signIn: true }).catch(() => {});
 }
 
 // showSignIn asks for a token and exchanges it for a session. The token goes
@@ -149,11 +177,14 @@ async function route(initial) {
   if (routeCtl) routeCtl.abort();
   routeCtl = new AbortController();
   const ctx = {
-    me, params, signal: routeCtl.signal, main,
+    me, session, params, signal: routeCtl.signal, main,
     go: (hash) => { if (location.hash === hash) route(); else location.hash = hash; },
     // replace changes the query of the current page without a new history entry.
     replace: (hash) => { history.replaceState(null, '', hash); },
     title: (s) => { document.title = s + ' — lhk'; },
+    endSession,
+    // signIn shows the sign-in form with a message.
+    signIn: (message) => showSignIn(message),
   };
   renderNav();
   for (const [re, render] of routes) {
