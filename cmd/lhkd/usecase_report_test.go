@@ -213,7 +213,7 @@ func TestUseCaseReport(t *testing.T) {
 	if line := lineWith(highlights, "Failed logons"); line != "" && !strings.Contains(line, fmt.Sprintf("**Failed logons (4625)**: %s events", thousands(all4625-backup))) {
 		t.Errorf("the highlights count the backup agent's %d failed logons: %q", backup, line)
 	}
-	for _, want := range []string{"**Encoded PowerShell**", "3 alerts received from the SIEM (2 new, 1 repeats), 2 of them high or critical."} {
+	for _, want := range []string{"**Encoded PowerShell**", "3 alerts received from the SIEM (2 new, 1 repeat), 2 of them high or critical."} {
 		if !strings.Contains(highlights, want) {
 			t.Errorf("highlights lack %q:\n%s", want, highlights)
 		}

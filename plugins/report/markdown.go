@@ -30,6 +30,15 @@ func bar(n, max int64, width int) string {
 	return strings.Repeat("█", eighths/8) + partial[eighths%8]
 }
 
+// count is n with commas and the noun it counts, singular for one: count(1,
+// "event") is "1 event", count(2401, "event") "2,401 events".
+func count(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return thousands(n) + " " + noun + "s"
+}
+
 // thousands formats n with commas between groups of three digits.
 func thousands(n int64) string {
 	s := strconv.FormatInt(n, 10)
@@ -331,7 +340,7 @@ func Highlights(st *Stats) []string {
 			continue
 		}
 		fired++
-		line := fmt.Sprintf("**%s**: %s events", d.Name, thousands(d.Count))
+		line := fmt.Sprintf("**%s**: %s", d.Name, count(d.Count, "event"))
 		if len(d.Hosts) > 0 {
 			var hs []string
 			for _, h := range d.Hosts[:min(3, len(d.Hosts))] {
@@ -355,18 +364,18 @@ func Highlights(st *Stats) []string {
 	}
 	if al := st.Alerts; al != nil {
 		hc := al.BySeverity[pdk.SeverityHigh] + al.BySeverity[pdk.SeverityCritical]
-		out = append(out, fmt.Sprintf("%d alerts received from the SIEM (%d new, %d repeats), %d of them high or critical.", al.Total, al.Opened, al.Repeats, hc))
+		out = append(out, fmt.Sprintf("%s received from the SIEM (%d new, %s), %d of them high or critical.", count(int64(al.Total), "alert"), al.Opened, count(int64(al.Repeats), "repeat"), hc))
 	}
 	if st.Tickets != nil {
 		hc := st.Tickets.BySeverity[pdk.SeverityHigh] + st.Tickets.BySeverity[pdk.SeverityCritical]
-		out = append(out, fmt.Sprintf("%d tickets opened, %d of them high or critical; %d still open.", st.Tickets.Total, hc, st.Tickets.ByStatus[pdk.TicketOpen]+st.Tickets.ByStatus[pdk.TicketInProgress]))
+		out = append(out, fmt.Sprintf("%s opened, %d of them high or critical; %d still open.", count(int64(st.Tickets.Total), "ticket"), hc, st.Tickets.ByStatus[pdk.TicketOpen]+st.Tickets.ByStatus[pdk.TicketInProgress]))
 	}
 	if st.Filters != nil {
 		var hidden int64
 		for _, f := range st.Filters {
 			hidden += f.Hits
 		}
-		out = append(out, fmt.Sprintf("%d analysis filters matched %s events.", len(st.Filters), thousands(hidden)))
+		out = append(out, fmt.Sprintf("%s matched %s.", count(int64(len(st.Filters)), "analysis filter"), count(hidden, "event")))
 	}
 	return out
 }
@@ -385,10 +394,10 @@ func Summary(st *Stats, id, title string) string {
 	}
 	tickets := ""
 	if st.Alerts != nil {
-		tickets = fmt.Sprintf(", %d alerts", st.Alerts.Total)
+		tickets = ", " + count(int64(st.Alerts.Total), "alert")
 	}
 	if st.Tickets != nil {
-		tickets += fmt.Sprintf(", %d tickets opened", st.Tickets.Total)
+		tickets += ", " + count(int64(st.Tickets.Total), "ticket") + " opened"
 	}
 	return fmt.Sprintf("- **%s** (%s): %s events, %s%s.", text(title), code(id), thousands(st.Total), det, tickets)
 }

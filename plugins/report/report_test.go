@@ -445,7 +445,7 @@ func TestGather(t *testing.T) {
 	md := Markdown(st, time.UTC)
 	for _, want := range []string{
 		"# Weekly security report: acme, 2026-11-16 – 2026-11-22",
-		"**Encoded PowerShell**: 1 events on `ACME-WS-017`",
+		"**Encoded PowerShell**: 1 event on `ACME-WS-017`",
 		"Only known noise covered by analysis filters: Failed logons (4625) (7 events).",
 		"| Failed logons (4625) | low | 0 | 7 |",
 		"4 alerts received from the SIEM (1 new, 3 repeats), 3 of them high or critical.",
