@@ -94,7 +94,7 @@ type Runtime struct {
 
 	mu       sync.Mutex
 	versions map[versionKey]*version
-	slots    map[string]*slots // per plugin with calls running or waiting
+	slots    map[string]*slots // per plugin that was called since its last eviction
 	closed   bool
 	calls    sync.WaitGroup
 	stop     chan struct{}
@@ -302,7 +302,9 @@ func (r *Runtime) compile(ctx context.Context, v *version, req *lhk.CallRequest)
 // that started under an old limit count against the new one.
 type slots struct {
 	running int
-	freed   chan struct{} // closed, and replaced, each time a call ends
+	// freed is made by the first call that waits for a slot and closed by
+	// the next call that ends; nil while nobody waits.
+	freed chan struct{}
 }
 
 // acquire waits until fewer than n calls of plugin run, counts one more and
@@ -312,13 +314,16 @@ func (r *Runtime) acquire(ctx context.Context, plugin string, n int) (func(), er
 		r.mu.Lock()
 		s := r.slots[plugin]
 		if s == nil {
-			s = &slots{freed: make(chan struct{})}
+			s = &slots{}
 			r.slots[plugin] = s
 		}
 		if s.running < n {
 			s.running++
 			r.mu.Unlock()
-			return func() { r.release(plugin, s) }, nil
+			return func() { r.release(s) }, nil
+		}
+		if s.freed == nil {
+			s.freed = make(chan struct{})
 		}
 		freed := s.freed
 		r.mu.Unlock()
@@ -331,13 +336,12 @@ func (r *Runtime) acquire(ctx context.Context, plugin string, n int) (func(), er
 }
 
 // release ends a call counted by acquire and wakes the calls waiting for a slot.
-func (r *Runtime) release(plugin string, s *slots) {
+func (r *Runtime) release(s *slots) {
 	r.mu.Lock()
 	s.running--
-	close(s.freed)
-	s.freed = make(chan struct{})
-	if s.running == 0 {
-		delete(r.slots, plugin) // waiters loop and find none: all slots are free
+	if s.freed != nil {
+		close(s.freed)
+		s.freed = nil
 	}
 	r.mu.Unlock()
 }
@@ -418,6 +422,9 @@ func (r *Runtime) Evict(plugin string) {
 		}
 		delete(r.versions, k)
 		idle, codes = r.dropLocked(v, idle, codes)
+	}
+	if s := r.slots[plugin]; s != nil && s.running == 0 && s.freed == nil {
+		delete(r.slots, plugin) // nothing runs or waits: forget a deleted plugin
 	}
 	r.mu.Unlock()
 	closeAll(idle, codes)

@@ -45,13 +45,30 @@ var testFunctions = []lhk.HostFunction{
 		}},
 }
 
+// sharedCacheDir is the compilation cache of the runtimes that ask for none:
+// the fixtures compile once per test binary instead of once per test (which,
+// under the race detector, takes tens of seconds each).
+var sharedCacheDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lhk-host-test-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sharedCacheDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 func newRuntime(tb testing.TB, opts Options) *Runtime {
 	tb.Helper()
 	if opts.Functions == nil {
 		opts.Functions = testFunctions
 	}
 	if opts.CacheDir == "" {
-		opts.CacheDir = tb.TempDir()
+		opts.CacheDir = sharedCacheDir
 	}
 	r, err := New(context.Background(), opts)
 	if err != nil {
@@ -827,7 +844,11 @@ func TestConcurrencyBound(t *testing.T) {
 	if p := peak.Load(); p != 3 {
 		t.Fatalf("peak of calls at once = %d, want 3", p)
 	}
+	if s := r.slots["bounded"]; s == nil || s.running != 0 || s.freed != nil {
+		t.Fatalf("slots after all calls ended: %+v, want none running or waiting", s)
+	}
+	r.Evict("bounded")
 	if len(r.slots) != 0 {
-		t.Fatalf("slots left after all calls ended: %v", r.slots)
+		t.Fatalf("slots left after the eviction of an idle plugin: %v", r.slots)
 	}
 }
