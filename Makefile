@@ -8,10 +8,12 @@ GO ?= go
 demo:
 	$(GO) run ./cmd/lhkd demo
 
-# The use-case and demo tests run the shipped plugins over the demo dataset:
-# they check findings, not concurrency, and under the race detector the pure-Go
-# SQLite is several times slower, so they run once without it.
-SLOW_E2E = TestUseCase|UseCase$$|TestDemo
+# The use-case and demo tests run the shipped plugins over the demo dataset,
+# and the library's catalog-wide hostile, denied, tenant and stall tests send
+# thousands of calls through a plugin: they check answers, not concurrency, and
+# under the race detector the pure-Go SQLite and the guests' large JSON are
+# several times slower, so they run once without it.
+SLOW_E2E = TestUseCase|UseCase$$|TestDemo|TestLibraryHostile|TestLibraryDenied|TestSlowQueriesDoNotStall|TestTenantInference|TestSearchDocFromPlugin
 
 ## test: every test of every module, with the race detector
 test: vet

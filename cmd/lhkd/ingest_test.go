@@ -18,13 +18,7 @@ import (
 // store `lhkd serve` opens with the same --data and --db, and a daemon started
 // on them finds the events.
 func TestIngestCommand(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		db   func(t *testing.T) string
-	}{
-		{"SQLite", func(*testing.T) string { return "" }},
-		{"PostgreSQL", func(t *testing.T) string { return pgdb.TestURL(t, "") }},
-	} {
+	for _, c := range logBackends {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := os.Stat(datasetPath); err != nil {
 				t.Skipf("dataset not available (%v): the shared datasets folder is absent", err)
@@ -92,16 +86,20 @@ func TestIngestCommandErrors(t *testing.T) {
 	}
 }
 
+// logBackends are the --db values a test runs lhkd with: the embedded SQLite,
+// and PostgreSQL when LHK_TEST_POSTGRES names a database (skipped otherwise).
+var logBackends = []struct {
+	name string
+	db   func(t *testing.T) string
+}{
+	{"SQLite", func(*testing.T) string { return "" }},
+	{"PostgreSQL", func(t *testing.T) string { return pgdb.TestURL(t, "") }},
+}
+
 // TestFiltersStatsRange: filters_stats refuses a missing, reversed or
 // over-long time range on every backend, with no filters and with one.
 func TestFiltersStatsRange(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		db   func(t *testing.T) string
-	}{
-		{"SQLite", func(*testing.T) string { return "" }},
-		{"PostgreSQL", func(t *testing.T) string { return pgdb.TestURL(t, "") }},
-	} {
+	for _, c := range logBackends {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("LHK_DB", c.db(t))
 			d := startDaemon(t, t.TempDir())

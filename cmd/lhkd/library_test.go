@@ -376,8 +376,10 @@ func TestLibraryDenied(t *testing.T) {
 	}
 	// Hostile requests get invalid or a bounded answer. The probe's input
 	// limit is raised so the 10 MB query reaches the host function, whose
-	// own request limit must refuse it.
-	l.must(t, http.StatusOK, "PATCH", "/v1/plugins/probe", l.alice, []byte(`{"max_input_bytes":16777216}`))
+	// own request limit must refuse it. Decoding 10 MB of JSON in a
+	// standard-Go guest takes seconds, more under the race detector on a
+	// busy machine, hence the longer time-out.
+	l.must(t, http.StatusOK, "PATCH", "/v1/plugins/probe", l.alice, []byte(`{"max_input_bytes":16777216,"timeout_ms":180000}`))
 	span := map[string]any{"tenant": "acme", "from": l.from, "to": l.to}
 	for _, c := range []struct {
 		name string

@@ -98,42 +98,42 @@ func TestAtomic(t *testing.T) {
 	tests := []struct {
 		name   string
 		do     func(ctx context.Context, db *DB) error
-		notify bool // whether a committed run notifies "report"
+		notify string // what a committed run notifies: "report", lhk.UsersChanged or nothing
 	}{
 		{"CreateUser", func(ctx context.Context, db *DB) error {
 			return db.CreateUser(ctx, &lhk.User{Name: "carol", Role: lhk.RoleViewer}, "hc")
-		}, false},
+		}, ""},
 		{"UpdateUser", func(ctx context.Context, db *DB) error {
 			_, err := db.UpdateUser(ctx, "bob", lhk.UserUpdate{Role: &admin})
 			return err
-		}, false},
-		{"SetUserToken", func(ctx context.Context, db *DB) error { return db.SetUserToken(ctx, "bob", "hb2") }, false},
+		}, lhk.UsersChanged},
+		{"SetUserToken", func(ctx context.Context, db *DB) error { return db.SetUserToken(ctx, "bob", "hb2") }, lhk.UsersChanged},
 		{"CreateVersion", func(ctx context.Context, db *DB) error {
 			_, err := db.CreateVersion(ctx, &lhk.Version{Plugin: "report"}, []byte("wasm v3"), "alice")
 			return err
-		}, true},
+		}, "report"},
 		{"UpdatePlugin", func(ctx context.Context, db *DB) error {
 			_, err := db.UpdatePlugin(ctx, "report", lhk.PluginUpdate{Description: str("x"), CurrentVersion: num(1), Owner: str("bob")})
 			return err
-		}, true},
-		{"DeletePlugin", func(ctx context.Context, db *DB) error { return db.DeletePlugin(ctx, "report") }, true},
+		}, "report"},
+		{"DeletePlugin", func(ctx context.Context, db *DB) error { return db.DeletePlugin(ctx, "report") }, "report"},
 		{"SetGrant", func(ctx context.Context, db *DB) error {
 			return db.SetGrant(ctx, "report", lhk.Grant{Capabilities: []string{lhk.CapKV}})
-		}, true},
+		}, "report"},
 		{"SetSchedule", func(ctx context.Context, db *DB) error {
 			return db.SetSchedule(ctx, "report", lhk.Schedule{Cron: "@hourly"})
-		}, true},
-		{"DeleteSchedule", func(ctx context.Context, db *DB) error { return db.DeleteSchedule(ctx, "report") }, true},
+		}, "report"},
+		{"DeleteSchedule", func(ctx context.Context, db *DB) error { return db.DeleteSchedule(ctx, "report") }, "report"},
 		{"SetWebhookSecret", func(ctx context.Context, db *DB) error {
 			return db.SetWebhookSecret(ctx, "report", "whsec_x")
-		}, true},
+		}, "report"},
 		{"Audit", func(ctx context.Context, db *DB) error {
 			return db.Audit(ctx, lhk.AuditEntry{Action: "webhook.set"})
-		}, false},
+		}, ""},
 		{"CreateSession", func(ctx context.Context, db *DB) error {
 			return db.CreateSession(ctx, &lhk.Session{IDHash: "sid-new", TokenHash: "ha", User: "alice", ExpiresAt: time.Now().Add(time.Hour)})
-		}, false},
-		{"DeleteSession", func(ctx context.Context, db *DB) error { return db.DeleteSession(ctx, "sid-old") }, false},
+		}, ""},
+		{"DeleteSession", func(ctx context.Context, db *DB) error { return db.DeleteSession(ctx, "sid-old") }, lhk.UsersChanged},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,8 +172,8 @@ func TestAtomic(t *testing.T) {
 			must(t, err)
 			w.waitFor(t, "marker")
 			want := []string{"", "marker"}
-			if tt.notify {
-				want = []string{"", "report", "marker"}
+			if tt.notify != "" {
+				want = []string{"", tt.notify, "marker"}
 			}
 			if got := w.names(); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("notifications %q, want %q: a rolled-back change must not notify", got, want)
