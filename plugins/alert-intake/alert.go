@@ -259,7 +259,8 @@ func (a Alert) Observables() []pdk.Observable {
 }
 
 // Description renders the alert for the ticket. Its "time:" line is what
-// endpoint-triage reads as the time to investigate.
+// endpoint-triage reads as the time to investigate; its opening words
+// "SIEM alert" are how the report plugin tells alert tickets apart.
 func (a Alert) Description() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SIEM alert")

@@ -91,6 +91,7 @@ func Intake(sys Systems, a Alert, cfg Config, now time.Time) (*Output, error) {
 	}
 	if existing != nil {
 		out.Ticket, out.Duplicate = existing.ID, true
+		// The report plugin counts repeats by these opening words.
 		body := fmt.Sprintf("The SIEM raised this alert again (%s) at %s.", a.Title(), now.UTC().Format(time.RFC3339))
 		if !a.Time.IsZero() {
 			body += fmt.Sprintf(" Alert time: %s.", a.Time.UTC().Format(time.RFC3339))
